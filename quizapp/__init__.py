@@ -1,0 +1,31 @@
+"""quizapp: a self-hosted knowledge competition (党章党纪党规/监察法知识竞赛)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, CLI — nothing else.
+
+    `overrides` replaces configuration values after the environment is read (tests use it).
+    Raises quizapp.config.ConfigError when the configuration is unsafe (e.g. no secret key).
+    """
+    from . import access, cli, views_support
+    from .auth.routes import bp as auth_bp
+    from .config import load_config
+    from .extensions import csrf, db, login_manager, migrate
+    from .organizer.routes import bp as organizer_bp
+    from .participant.routes import bp as participant_bp
+
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, overrides)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(views_support.MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    access.init_login(app, login_manager)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(participant_bp)
+    app.register_blueprint(organizer_bp, url_prefix="/admin")
+    views_support.init_app(app)
+    cli.init_app(app)
+    return app

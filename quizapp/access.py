@@ -1,0 +1,44 @@
+"""Who may see what: login wiring and one access decorator per actor.
+
+Unauthenticated visitors are sent to the login page; a signed-in user of the wrong role gets
+403. Ownership (a participant's own attempt) is checked in the views with a 404, so other
+people's attempt ids are indistinguishable from ids that do not exist.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+
+def init_login(app, login_manager) -> None:
+    from .extensions import db
+    from .models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _role_required(role: str):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role != role:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+organizer_required = _role_required("admin")
+participant_required = _role_required("participant")

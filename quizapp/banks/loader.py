@@ -1,0 +1,291 @@
+"""Read a YAML bank file into typed questions, collecting every error with file, id and line.
+
+Contract: `load_bank(path)` never raises for bad content; it returns a `BankFile` whose
+`errors` list is empty exactly when every question is well-formed. Callers must not import a
+file with errors. Parsing uses PyYAML's safe loader only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+TYPE_ALIASES = {
+    "单选": "single", "single": "single",
+    "多选": "multiple", "multiple": "multiple",
+    "判断": "judge", "judge": "judge",
+    "填空": "fill", "fill": "fill",
+}
+TYPE_LABELS = {"single": "单选题", "multiple": "多选题", "judge": "判断题", "fill": "填空题"}
+JUDGE_WORDS = {"正确": True, "对": True, "错误": False, "错": False}
+BLANK = "____"
+BANK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+QUESTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+OPTION_KEY = re.compile(r"^[A-H]$")
+UNNUMBERED_ARTICLES = ("总纲", "序言")
+
+
+@dataclass(frozen=True)
+class BankError:
+    file: str
+    line: int
+    qid: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return f"{where}: [{self.qid}] {self.message}" if self.qid else f"{where}: {self.message}"
+
+
+@dataclass
+class Question:
+    """One validated question. `answer` is canonical per type:
+    single → "A"; multiple → ["A", "C"] (sorted); judge → True/False;
+    fill → [["variant", …], …] one list per blank."""
+
+    qid: str
+    type: str
+    topic: str
+    difficulty: int
+    stem: str
+    options: list[list[str]]
+    answer: object
+    explanation: str
+    source_doc: str
+    source_article: str
+    source_basis: str
+    line: int = 0
+
+    def content_hash(self) -> str:
+        """Digest of everything a participant or a scorer sees; the line number is excluded."""
+        data = asdict(self)
+        data.pop("line")
+        raw = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class BankFile:
+    path: str
+    bank_id: str = ""
+    title: str = ""
+    questions: list[Question] = field(default_factory=list)
+    errors: list[BankError] = field(default_factory=list)
+
+
+def _line_map(text: str) -> list[int]:
+    """1-based line of each item of the top-level `questions` list (0 where not found)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "questions" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def load_bank(path: str | Path) -> BankFile:
+    path = Path(path)
+    result = BankFile(str(path))
+
+    def fail(line: int, qid: str, message: str) -> None:
+        result.errors.append(BankError(str(path), line, qid, message))
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(0, "", f"无法读取文件（需要 UTF-8 编码）：{exc}")
+        return result
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        fail(mark.line + 1 if mark else 0, "", f"YAML 语法错误：{getattr(exc, 'problem', exc)}")
+        return result
+    if not isinstance(data, dict):
+        fail(1, "", "文件顶层必须是包含 bank 和 questions 的映射")
+        return result
+    _read_header(data.get("bank"), result, fail)
+    items = data.get("questions")
+    if not isinstance(items, list) or not items:
+        fail(1, "", "缺少 questions 列表，或列表为空")
+        return result
+    lines = _line_map(text)
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        line = lines[index] if index < len(lines) else 0
+        question = _read_question(item, line, fail)
+        if question is None:
+            continue
+        if question.qid in seen:
+            fail(line, question.qid, f"题目 id 重复（第 {seen[question.qid]} 行已使用）")
+            continue
+        seen[question.qid] = line
+        result.questions.append(question)
+    return result
+
+
+def _read_header(header, result: BankFile, fail) -> None:
+    if not isinstance(header, dict):
+        fail(1, "", "缺少 bank 段（需要 id 和 title）")
+        return
+    bank_id, title = header.get("id"), header.get("title")
+    if not isinstance(bank_id, str) or not BANK_ID.match(bank_id):
+        fail(1, "", "bank.id 必须由小写字母、数字和连字符组成，例如 jianchafa-2018")
+    else:
+        result.bank_id = bank_id
+    if not isinstance(title, str) or not title.strip():
+        fail(1, "", "bank.title 不能为空")
+    else:
+        result.title = title.strip()
+
+
+def _text(item: dict, key: str) -> str | None:
+    value = item.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _read_question(item, line: int, fail) -> Question | None:
+    """Validate one list item; report every problem found and return None if any."""
+    if not isinstance(item, dict):
+        fail(line, "", "题目必须是映射（键: 值）")
+        return None
+    qid = item.get("id")
+    qid = str(qid) if qid is not None else ""
+    problems = []
+
+    def bad(message: str) -> None:
+        problems.append(message)
+
+    if not QUESTION_ID.match(qid):
+        bad("缺少 id，或 id 含有字母、数字、连字符和下划线以外的字符")
+    qtype = TYPE_ALIASES.get(str(item.get("type", "")).strip())
+    if qtype is None:
+        bad(f"type 无效：{item.get('type')!r}，应为 单选/多选/判断/填空")
+    difficulty = item.get("difficulty")
+    if not isinstance(difficulty, int) or isinstance(difficulty, bool) or difficulty not in (1, 2, 3):
+        bad("difficulty 必须是 1、2 或 3")
+    fields = {key: _text(item, key) for key in ("topic", "stem", "explanation")}
+    for key, label in (("topic", "topic（专题）"), ("stem", "stem（题干）"), ("explanation", "explanation（解析）")):
+        if fields[key] is None:
+            bad(f"缺少 {label}")
+    source = _read_source(item.get("source"), bad)
+    options, answer = [], None
+    if qtype is not None:
+        options, answer = _read_answer(qtype, item, fields["stem"] or "", bad)
+    for message in problems:
+        fail(line, qid, message)
+    if problems:
+        return None
+    return Question(
+        qid=qid, type=qtype, topic=fields["topic"], difficulty=difficulty, stem=fields["stem"],
+        options=options, answer=answer, explanation=fields["explanation"],
+        source_doc=source[0], source_article=source[1], source_basis=source[2], line=line,
+    )
+
+
+def _read_source(source, bad) -> tuple[str, str, str]:
+    if not isinstance(source, dict):
+        bad("缺少 source（出处：doc、article、basis）")
+        return ("", "", "")
+    doc, article, basis = source.get("doc"), source.get("article"), source.get("basis")
+    if not isinstance(doc, str) or not doc.strip():
+        bad("source.doc 不能为空，应为原文文件名，如 jianchafa-2018")
+        doc = ""
+    if isinstance(article, bool) or not (
+        (isinstance(article, int) and article > 0) or article in UNNUMBERED_ARTICLES
+    ):
+        bad("source.article 必须是正整数条号，或 总纲 / 序言")
+        article = ""
+    if not isinstance(basis, str) or not basis.strip():
+        bad("source.basis 不能为空，应为所引条文的原文摘录")
+        basis = ""
+    elif len(basis.strip()) > 80:
+        bad(f"source.basis 超过 80 个字（{len(basis.strip())} 个）")
+    return (doc.strip(), str(article), basis.strip())
+
+
+def _read_options(item, bad) -> list[list[str]]:
+    raw = item.get("options")
+    if not isinstance(raw, dict) or not 2 <= len(raw) <= 8:
+        bad("options 必须是 2–8 个“字母: 选项文字”")
+        return []
+    options = []
+    for expected, (key, text) in zip("ABCDEFGH", raw.items()):
+        if str(key) != expected:
+            bad(f"选项字母应按 A、B、C… 顺序排列，此处应为 {expected}，实为 {key}")
+            return []
+        if not isinstance(text, (str, int, float)) or isinstance(text, bool) or not str(text).strip():
+            bad(f"选项 {key} 的文字不能为空")
+            return []
+        options.append([expected, str(text).strip()])
+    texts = [text for _, text in options]
+    if len(set(texts)) != len(texts):
+        bad("选项文字有重复")
+    return options
+
+
+def _read_answer(qtype: str, item: dict, stem: str, bad) -> tuple[list[list[str]], object]:
+    answer = item.get("answer")
+    if qtype in ("single", "multiple"):
+        options = _read_options(item, bad)
+        keys = {key for key, _ in options}
+        if isinstance(answer, list):
+            letters = [str(a).strip() for a in answer]
+        elif isinstance(answer, str):
+            letters = [c for c in answer.replace(",", "").replace("，", "").replace(" ", "")]
+        else:
+            letters = []
+        if not letters or any(not OPTION_KEY.match(a) for a in letters) or len(set(letters)) != len(letters):
+            bad("answer 必须是选项字母，如 A 或 ABD")
+            return options, None
+        if options and not set(letters) <= keys:
+            bad(f"answer 引用了不存在的选项：{''.join(sorted(set(letters) - keys))}")
+        if qtype == "single" and len(letters) != 1:
+            bad("单选题的 answer 只能是一个字母")
+        if qtype == "multiple" and len(letters) < 2:
+            bad("多选题的 answer 至少要有两个字母")
+        if qtype == "multiple" and options and len(letters) == len(options):
+            bad("多选题至少要有一个错误选项")
+        return options, (letters[0] if qtype == "single" else sorted(letters))
+    if "options" in item:
+        bad("判断题和填空题不写 options")
+    if qtype == "judge":
+        if isinstance(answer, bool):
+            return [], answer
+        if isinstance(answer, str) and answer.strip() in JUDGE_WORDS:
+            return [], JUDGE_WORDS[answer.strip()]
+        bad("判断题的 answer 必须是 true 或 false")
+        return [], None
+    blanks = _read_blanks(answer)
+    if blanks is None:
+        bad("填空题的 answer 必须是列表：每个空一项，每项是一个字符串或可接受写法的列表")
+        return [], None
+    count = stem.count(BLANK)
+    if count != len(blanks):
+        bad(f"题干中有 {count} 个空（____），answer 有 {len(blanks)} 项")
+    return [], blanks
+
+
+def _read_blanks(answer) -> list[list[str]] | None:
+    if isinstance(answer, (str, int)) and not isinstance(answer, bool):
+        answer = [answer]
+    if not isinstance(answer, list) or not answer:
+        return None
+    blanks = []
+    for entry in answer:
+        variants = entry if isinstance(entry, list) else [entry]
+        variants = [str(v).strip() for v in variants if not isinstance(v, (bool, dict, list))]
+        if not variants or any(not v for v in variants):
+            return None
+        blanks.append(variants)
+    return blanks

@@ -1,0 +1,195 @@
+"""The `quizapp` command line (a FlaskGroup: `quizapp run`, `quizapp db upgrade`, …).
+
+Every command prints one clear line and exits non-zero on failure; no tracebacks for
+expected errors (bad files, missing database, refused actions).
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from .config import ConfigError
+from .extensions import db
+from .services import ServiceError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def friendly(command):
+    """Turn expected failures into one line of Chinese and exit code 1."""
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (ServiceError, ValueError, FileNotFoundError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except (OperationalError, ProgrammingError) as exc:
+            db.session.rollback()
+            if "no such table" in str(exc) or "does not exist" in str(exc):
+                raise click.ClickException("数据库尚未初始化：请先运行 quizapp db upgrade") from None
+            raise click.ClickException(f"数据库错误：{exc.orig}") from None
+    return wrapped
+
+
+class Progress:
+    """A one-line counter on stderr for long work (imports, simulation, exports)."""
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total = label, total
+
+    def __call__(self, done: int) -> None:
+        if done == self.total or done % 50 == 0:
+            click.echo(f"\r{self.label}：{done}/{self.total}", nl=done == self.total, err=True)
+
+
+bank_group = click.Group("bank", help="题库：检查、导入、统计")
+roster_group = click.Group("roster", help="参赛人员名单")
+export_group = click.Group("export", help="导出成绩")
+
+
+@bank_group.command("lint")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--sources", type=click.Path(exists=True, file_okay=False), help="原文目录（含 index.json），用于核对出处")
+@friendly
+def bank_lint(paths, sources):
+    """检查题库文件：格式、重复、以及（给出 --sources 时）出处是否逐字见于所引条文。"""
+    from .banks.lint import lint_paths
+    from .banks.sources import load_sources
+
+    files, errors = lint_paths(paths, load_sources(sources) if sources else None)
+    for error in errors:
+        click.echo(str(error))
+    count = sum(len(f.questions) for f in files)
+    if errors:
+        raise click.ClickException(f"{len(files)} 个文件，{count} 道题可读取，发现 {len(errors)} 处错误")
+    click.echo(f"通过：{len(files)} 个文件，{count} 道题")
+
+
+@bank_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--sources", type=click.Path(exists=True, file_okay=False), help="原文目录，导入前核对出处")
+@friendly
+def bank_import(paths, sources):
+    """导入题库（全部通过检查才写入，一次事务）。"""
+    from .banks.sources import load_sources
+    from .services.banks import BankImportError, import_banks
+
+    try:
+        report = import_banks(paths, load_sources(sources) if sources else None)
+    except BankImportError as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已导入题库 {', '.join(report.banks)}：新增 {report.added}，更新 {report.changed}，未变 {report.unchanged}")
+
+
+@roster_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--passwords", "passwords_file", default="passwords.csv", show_default=True,
+              help="生成的初始密码写入此文件（供打印准考证）")
+@friendly
+def roster_import(file, passwords_file):
+    """导入参赛人员名单（CSV 或 XLSX，表头：姓名、单位、准考证号，可选 手机）。"""
+    from .services.accounts import import_roster, read_roster, write_passwords
+
+    report = read_roster(file)
+    for error in report.errors:
+        click.echo(error, err=True)
+    if report.errors:
+        raise click.ClickException(f"名单有 {len(report.errors)} 处错误，未导入任何人员")
+    issued = import_roster(report, Progress("导入人员", len(report.rows)))
+    write_passwords(issued, passwords_file)
+    click.echo(f"已导入 {len(issued)} 人（新建单位 {len(report.new_units)} 个），初始密码已写入 {passwords_file}")
+
+
+@click.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--name", default="管理员", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@friendly
+def create_admin(username, name, password):
+    """创建组织者（管理员）账号。"""
+    from .services.accounts import create_admin as create
+
+    create(username, name, password)
+    click.echo(f"已创建管理员 {username}")
+
+
+@export_group.command("leaderboard")
+@click.option("--round", "round_id", type=int, help="轮次 ID（默认：最近结束的轮次）")
+@click.option("--by", type=click.Choice(["unit", "participant"]), default="participant", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出文件（默认按轮次命名）")
+@friendly
+def export_leaderboard(round_id, by, fmt, output):
+    """导出个人或单位排名。"""
+    from .models import Round
+    from .services.results import export_table, write_csv, write_xlsx
+
+    if round_id is None:
+        round_ = db.session.scalar(select(Round).where(Round.status == "closed").order_by(Round.closes_at.desc()))
+        if round_ is None:
+            raise ServiceError("还没有已结束的轮次，请用 --round 指定")
+    else:
+        round_ = db.session.get(Round, round_id)
+        if round_ is None:
+            raise ServiceError(f"轮次 {round_id} 不存在")
+    headers, rows, widths = export_table(round_, by)
+    output = output or f"{round_.name}-{'单位' if by == 'unit' else '个人'}排名.{fmt}"
+    if fmt == "csv":
+        write_csv(output, headers, rows)
+    else:
+        write_xlsx(output, "单位排名" if by == "unit" else "个人排名", headers, rows, widths)
+    click.echo(f"已导出 {len(rows)} 行到 {output}")
+
+
+@click.command("sweep")
+@friendly
+def sweep():
+    """把已过截止时间、仍未交卷的试卷自动交卷并计分（可放入定时任务）。"""
+    from .services.attempts import sweep_expired
+
+    click.echo(f"自动交卷 {sweep_expired()} 份")
+
+
+@click.command("demo")
+@click.option("--simulate", is_flag=True, help="模拟参赛人员完成初赛，使排名有数据")
+@click.option("--banks", "banks_dir", type=click.Path(exists=True, file_okay=False),
+              default=str(PROJECT_DIR / "question_banks"), show_default=True)
+@friendly
+def demo(simulate, banks_dir):
+    """创建演示竞赛：89 个单位、356 名参赛人员、初赛/复赛/决赛。已有数据时不重复创建。"""
+    from .services.demo import seed_demo
+
+    summary = seed_demo(Path(banks_dir), simulate=simulate, echo=click.echo)
+    for line in summary:
+        click.echo(line)
+
+
+def init_app(app) -> None:
+    for command in (bank_group, roster_group, export_group, create_admin, sweep, demo):
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, help="知识竞赛系统命令行")
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="quizapp")
+    except ConfigError as exc:
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(2)

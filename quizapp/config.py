@@ -1,0 +1,65 @@
+"""Configuration: defaults, overridden by environment variables.
+
+QUIZAPP_DATABASE_URL   SQLAlchemy URL; default an SQLite file in the instance folder
+QUIZAPP_SECRET_KEY     required outside demo/debug/testing; signs sessions and CSRF tokens
+QUIZAPP_DEMO=1         demo mode: a random secret key is kept in the instance folder
+QUIZAPP_PASSWORD_HASH  werkzeug hash method (default scrypt N=2^15 r=8 p=3, an OWASP setting)
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to set."""
+
+
+DEFAULTS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # a quiz may last longer than the default hour
+    "PASSWORD_HASH_METHOD": "scrypt:32768:8:3",
+    "LEADERBOARD_PAGE_SIZE": 100,
+    "JSON_AS_ASCII": False,
+}
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    """Fill `app.config` from DEFAULTS, the environment and `overrides` (tests), in that order."""
+    app.config.update(DEFAULTS)
+    env = os.environ
+    instance = Path(app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = env.get(
+        "QUIZAPP_DATABASE_URL", f"sqlite:///{instance / 'quizapp.db'}"
+    )
+    if env.get("QUIZAPP_SECRET_KEY"):
+        app.config["SECRET_KEY"] = env["QUIZAPP_SECRET_KEY"]
+    if env.get("QUIZAPP_PASSWORD_HASH"):
+        app.config["PASSWORD_HASH_METHOD"] = env["QUIZAPP_PASSWORD_HASH"]
+    app.config["DEMO"] = env.get("QUIZAPP_DEMO") == "1"
+    if overrides:
+        app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        if app.config["DEMO"] or app.debug or app.config.get("TESTING"):
+            app.config["SECRET_KEY"] = _instance_secret(instance)
+        else:
+            raise ConfigError("未设置 QUIZAPP_SECRET_KEY：生产环境必须提供足够长的随机密钥（演示请设 QUIZAPP_DEMO=1）")
+    elif len(app.config["SECRET_KEY"]) < 16 and not app.config.get("TESTING"):
+        raise ConfigError("QUIZAPP_SECRET_KEY 太短：至少 16 个字符的随机字符串")
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key kept in the instance folder, so demo sessions survive a restart."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()

@@ -1,0 +1,214 @@
+"""Starting, answering, submitting and finalizing attempts.
+
+Guarantees:
+- An answer is acknowledged (save_response returns) only after it is committed, and only if
+  the attempt was still open at that moment; the check and the write are one statement.
+- Finalizing is race-free against concurrent saves: on PostgreSQL saves take a shared lock on
+  the attempt row and finalizing an exclusive one; on SQLite the database's single writer
+  orders them. Every acknowledged answer is therefore in the score.
+- An attempt past its deadline is finalized by the first request that touches it, by any
+  sweep (organizer pages, closing the round, `quizapp sweep`), whichever comes first.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..extensions import db
+from ..models import Attempt, AttemptItem, Question, Round, User
+from ..papers import PaperRuleError, PoolQuestion, Section, draw_paper
+from ..scoring import ScoringRules, max_score, score_response
+from . import ServiceError
+
+MAX_FILL_LENGTH = 200
+
+
+def scoring_rules(round_: Round) -> ScoringRules:
+    return ScoringRules(points=dict(round_.points), multiple_rule=round_.multiple_rule,
+                        partial_fraction=round_.partial_fraction)
+
+
+def question_pool() -> list[PoolQuestion]:
+    rows = db.session.execute(
+        select(Question.id, Question.type, Question.topic, Question.difficulty, Question.source_doc,
+               Question.options).where(Question.is_current.is_(True))
+    )
+    return [PoolQuestion(r.id, r.type, r.topic, r.difficulty, r.source_doc,
+                         tuple(key for key, _ in r.options)) for r in rows]
+
+
+def round_accepts_starts(round_: Round, now) -> bool:
+    return round_.status == "open" and round_.opens_at <= now < round_.closes_at
+
+
+def start_attempt(round_: Round, user: User, pool: list[PoolQuestion] | None = None) -> Attempt:
+    """The user's attempt at `round_`, created (paper drawn) on first call, else resumed.
+    `pool` lets a caller starting many attempts load the question pool once."""
+    existing = db.session.scalar(select(Attempt).filter_by(round_id=round_.id, user_id=user.id))
+    if existing is not None:
+        finalize_if_expired(existing)
+        return existing
+    now = clock.now()
+    if user.role != "participant" or not user.active:
+        raise ServiceError("只有参赛人员可以答题")
+    if not round_accepts_starts(round_, now):
+        raise ServiceError("本轮竞赛当前不在开放时间内")
+    sections = [Section.from_dict(s) for s in round_.rules]
+    person_seed = f"{round_.seed}:{user.id}"
+    paper_seed = person_seed if round_.draw_mode == "random" else round_.seed
+    try:
+        paper = draw_paper(sections, pool if pool is not None else question_pool(), paper_seed, person_seed)
+    except PaperRuleError as exc:
+        raise ServiceError(f"题库不足，无法组卷：{exc}") from exc
+    deadline = min(now + timedelta(minutes=round_.time_limit_minutes), round_.closes_at)
+    types = dict(db.session.execute(
+        select(Question.id, Question.type).where(Question.id.in_([p.question_id for p in paper]))
+    ).all())
+    attempt = Attempt(round_id=round_.id, user_id=user.id, status="in_progress", started_at=now,
+                      deadline_at=deadline,
+                      max_score=max_score([types[p.question_id] for p in paper], scoring_rules(round_)))
+    attempt.items = [
+        AttemptItem(position=i, question_id=p.question_id, option_order=list(p.option_order))
+        for i, p in enumerate(paper, start=1)
+    ]
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two starts raced (double click, two devices): the other one's paper wins.
+        db.session.rollback()
+        attempt = db.session.scalar(select(Attempt).filter_by(round_id=round_.id, user_id=user.id))
+        if attempt is None:
+            raise
+    return attempt
+
+
+def to_bank_response(question: Question, option_order: list[str], raw):
+    """Translate a response in display letters (what the page sends) to bank letters.
+
+    Raises ServiceError for anything that is not a well-formed response to this question;
+    None (a cleared answer) is allowed for every type.
+    """
+    if raw is None:
+        return None
+    shown = {chr(ord("A") + i): key for i, key in enumerate(option_order)}
+    if question.type == "single":
+        if not isinstance(raw, str) or raw not in shown:
+            raise ServiceError("答案格式不正确")
+        return shown[raw]
+    if question.type == "multiple":
+        if not isinstance(raw, list) or any(r not in shown for r in raw) or len(set(raw)) != len(raw):
+            raise ServiceError("答案格式不正确")
+        return sorted(shown[r] for r in raw) or None
+    if question.type == "judge":
+        if not isinstance(raw, bool):
+            raise ServiceError("答案格式不正确")
+        return raw
+    blanks = len(question.answer)
+    if (not isinstance(raw, list) or len(raw) != blanks
+            or any(not isinstance(r, str) or len(r) > MAX_FILL_LENGTH for r in raw)):
+        raise ServiceError("答案格式不正确")
+    return [r.strip() for r in raw]
+
+
+def to_display_response(question: Question, option_order: list[str], stored):
+    """The inverse of to_bank_response, for filling the page with saved answers."""
+    if stored is None or question.type in ("judge", "fill"):
+        return stored
+    letter = {key: chr(ord("A") + i) for i, key in enumerate(option_order)}
+    if question.type == "single":
+        return letter.get(stored)
+    return sorted(letter[k] for k in stored if k in letter)
+
+
+def save_response(attempt: Attempt, position: int, raw, flagged: bool) -> None:
+    """Store one response; commit, or raise ServiceError if the attempt no longer takes answers."""
+    item = db.session.scalar(select(AttemptItem).filter_by(attempt_id=attempt.id, position=position))
+    if item is None:
+        raise ServiceError("题号不存在")
+    response = to_bank_response(item.question, item.option_order, raw)
+    now = clock.now()
+    # Shared row lock on PostgreSQL: finalizing (FOR UPDATE) waits for this save, and a save
+    # that waited sees the finalized status. A no-op on SQLite, where the UPDATE below is atomic.
+    db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update(read=True))
+    still_open = exists().where(Attempt.id == attempt.id, Attempt.status == "in_progress",
+                                Attempt.deadline_at > now)
+    result = db.session.execute(
+        update(AttemptItem).where(AttemptItem.id == item.id, still_open)
+        .values(response=response, flagged=bool(flagged), saved_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        finalize_if_expired(attempt)
+        raise ServiceError("答题时间已到或已交卷，答案未能保存")
+    db.session.commit()
+
+
+def submit_attempt(attempt: Attempt) -> Attempt:
+    """Finalize at the participant's request; after the deadline it is finalized as expired."""
+    finalize(attempt, "submitted")
+    return attempt
+
+
+def finalize_if_expired(attempt: Attempt) -> None:
+    if attempt.status == "in_progress" and attempt.deadline_at <= clock.now():
+        finalize(attempt, "expired")
+
+
+def finalize(attempt: Attempt, reason: str) -> bool:
+    """Score the attempt and close it to further answers. Returns False if it was already final.
+
+    `reason` "submitted" records the submission time (or "expired" if the deadline has passed);
+    "expired" ends it at its deadline.
+    """
+    now = clock.now()
+    if reason == "submitted" and now >= attempt.deadline_at:
+        reason = "expired"
+    ended = now if reason == "submitted" else attempt.deadline_at
+    db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+    claimed = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+        .values(status=reason, submitted_at=ended).execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(attempt)
+        return False
+    db.session.refresh(attempt)
+    score_attempt(attempt)
+    db.session.commit()
+    return True
+
+
+def score_attempt(attempt: Attempt) -> None:
+    """(Re)compute item points, score and time used from the saved responses. No commit."""
+    rules = scoring_rules(attempt.round)
+    total = 0.0
+    # populate_existing: saves committed by other requests must win over this session's copies.
+    items = db.session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
+        .options(selectinload(AttemptItem.question)).execution_options(populate_existing=True)
+    ).all()
+    for item in items:
+        item.points = score_response(item.question.type, item.question.answer, item.response, rules)
+        total += item.points
+    attempt.score = round(total, 2)
+    end = attempt.submitted_at or attempt.deadline_at
+    attempt.time_used = max(0, int((end - attempt.started_at).total_seconds()))
+
+
+def sweep_expired(round_id: int | None = None) -> int:
+    """Finalize every in-progress attempt past its deadline; returns how many were finalized."""
+    query = select(Attempt).where(Attempt.status == "in_progress", Attempt.deadline_at <= clock.now())
+    if round_id is not None:
+        query = query.where(Attempt.round_id == round_id)
+    return sum(finalize(a, "expired") for a in db.session.scalars(query).all())
+
+
+def remaining_seconds(attempt: Attempt) -> int:
+    return max(0, int((attempt.deadline_at - clock.now()).total_seconds()))

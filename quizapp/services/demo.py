@@ -1,0 +1,157 @@
+"""The demo competition, modelled on the 2018 county event: 89 units, 356 participants,
+初赛 → 复赛 → 决赛. With `simulate`, the participants sit the 初赛 with varied, realistic
+accuracy so the leaderboards have data; the 复赛 is open now for the printed logins.
+
+All demo participants share one password (hashed once: hashing 356 distinct passwords with
+the production cost would take minutes). That is acceptable only because this is a demo.
+"""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .. import clock
+from ..extensions import db
+from ..models import Attempt, Competition, Unit, User
+from .accounts import hash_password
+from .attempts import finalize, question_pool, start_attempt
+from .banks import import_banks
+from .rounds import RoundSpec, create_round, open_round
+
+ADMIN = ("admin", "admin-demo-2018")
+PARTICIPANT_PASSWORD = "demo2018"
+DEPARTMENTS = (
+    "县纪委监委机关 县委办公室 县人大常委会办公室 县政府办公室 县政协办公室 县委组织部 县委宣传部 县委统战部 县委政法委 "
+    "县委编办 县委党校 县直机关工委 县总工会 团县委 县妇联 县人民法院 县人民检察院 县公安局 县司法局 县发改局 "
+    "县教育局 县科技局 县经信局 县民政局 县财政局 县人社局 县自然资源局 县生态环境分局 县住建局 县交通运输局 "
+    "县水利和湖泊局 县农业农村局 县商务局 县文旅局 县卫健局 县退役军人事务局 县应急管理局 县审计局 县市场监管局 "
+    "县统计局 县医保局 县林业局 县城管执法局 县信访局 县政务服务和大数据管理局 县供销社 县税务局 县烟草专卖局 "
+    "县供电公司 县农商银行 县人民医院 县中医医院 县疾控中心 县第一中学 县第二中学 县职业教育中心 县融媒体中心 "
+    "县档案馆 县城投公司 县粮食储备公司 县自来水公司 县邮政分公司 县气象局 县消防救援大队 县住房公积金中心"
+).split()
+TOWNS = (
+    "城关镇 东湖镇 西河镇 南港镇 北堤镇 新沟镇 白鹭镇 荷花镇 长滩镇 柳湾镇 桥头镇 汪洲镇 "
+    "红星乡 青山乡 棋盘乡 石门乡 龙湾乡 沙洲乡 金堤乡 双河乡 高桥乡 三合管理区 湖滨管理区 开发区管委会"
+).split()
+SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰春梅文斌海燕飞鹏辉俊峰琳雪婷晨宇浩然思远佳怡子涵欣悦博文"
+ABSENT_UNITS = ("县粮食储备公司", "三合管理区")  # nobody took part: shows how idle units are listed
+SIM_SECTIONS = [{"type": "single", "count": 20}, {"type": "multiple", "count": 10},
+                {"type": "judge", "count": 15}, {"type": "fill", "count": 5}]
+
+
+def seed_demo(banks_dir: Path, simulate: bool, echo=print) -> list[str]:
+    """Create the demo data once; a second call changes nothing and says so."""
+    if db.session.scalar(select(func.count()).select_from(Competition)):
+        return ["演示数据已存在，未重复创建。"] + _login_lines()
+    report = import_banks([banks_dir])
+    echo(f"已导入题库：新增 {report.added} 道题")
+    rng = random.Random(2018)
+    _seed_people(rng)
+    competition = Competition(name="2018年党的十九大精神暨党章党纪党规系列知识竞赛")
+    db.session.add(competition)
+    db.session.commit()
+    preliminary, semifinal = _seed_rounds(competition)
+    if simulate:
+        _simulate(preliminary, rng, echo)
+    return [f"初赛：{'已模拟完成' if simulate else '已开放'}；复赛：进行中，可立即答题；决赛：未开放。"] + _login_lines()
+
+
+def _login_lines() -> list[str]:
+    users = db.session.scalars(select(User).where(User.role == "participant").order_by(User.username).limit(4)).all()
+    lines = [f"组织者登录：用户名 {ADMIN[0]}，密码 {ADMIN[1]}"]
+    lines += [f"参赛人员登录：准考证号 {u.username}，密码 {PARTICIPANT_PASSWORD}（{u.name}，{u.unit.name}）" for u in users]
+    return lines
+
+
+def _seed_people(rng: random.Random) -> None:
+    names = DEPARTMENTS + TOWNS
+    assert len(names) == 89, len(names)
+    units = [Unit(name=name, group_name="乡镇" if name in TOWNS else "县直部门") for name in names]
+    db.session.add_all(units)
+    db.session.add(User(username=ADMIN[0], name="县纪委监委宣传部", role="admin", password_hash=hash_password(ADMIN[1])))
+    shared_hash = hash_password(PARTICIPANT_PASSWORD)
+    number = 0
+    for unit in units:
+        for _ in range(4):
+            number += 1
+            name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+            db.session.add(User(username=f"2018{number:04d}", name=name, role="participant", unit=unit,
+                                password_hash=shared_hash))
+    db.session.commit()
+
+
+def _seed_rounds(competition: Competition):
+    now = clock.now().replace(second=0, microsecond=0)
+    common = dict(competition_id=competition.id, points={"single": 1, "multiple": 2, "judge": 1, "fill": 2},
+                  multiple_rule="partial")
+    preliminary = create_round(RoundSpec(stage="初赛", name="初赛（线上）", opens_at=now - timedelta(days=14),
+                                         closes_at=now - timedelta(days=11), time_limit_minutes=40,
+                                         sections=SIM_SECTIONS, **common))
+    semifinal = create_round(RoundSpec(stage="复赛", name="复赛", opens_at=now - timedelta(hours=1),
+                                       closes_at=now + timedelta(days=7), time_limit_minutes=30,
+                                       sections=[{"type": "single", "count": 10}, {"type": "multiple", "count": 5},
+                                                 {"type": "judge", "count": 10}, {"type": "fill", "count": 5}],
+                                       **common))
+    create_round(RoundSpec(stage="决赛", name="决赛（现场）", opens_at=now + timedelta(days=10),
+                           closes_at=now + timedelta(days=10, hours=3), time_limit_minutes=60, draw_mode="fixed",
+                           sections=[{"type": "single", "count": 10}, {"type": "judge", "count": 10}], **common))
+    open_round(preliminary)
+    open_round(semifinal)
+    return preliminary, semifinal
+
+
+def _simulate(round_, rng: random.Random, echo) -> None:
+    """Each participant starts at a random moment, answers with a personal accuracy and
+    submits (a few run out of time). Finally the round is closed at its closing time."""
+    app = current_app._get_current_object()
+    pool = question_pool()
+    people = db.session.scalars(select(User).where(User.role == "participant").order_by(User.id)).all()
+    takers = [u for u in people if u.unit.name not in ABSENT_UNITS and rng.random() > 0.04]
+    saved_clock = app.config.get("CLOCK")
+    try:
+        for done, user in enumerate(takers, start=1):
+            start = round_.opens_at + timedelta(minutes=rng.randrange(0, 3 * 24 * 60 - 60))
+            app.config["CLOCK"] = lambda moment=start: moment
+            attempt = start_attempt(round_, user, pool)
+            skill = min(0.97, max(0.35, rng.gauss(0.72, 0.12)))
+            for item in attempt.items:
+                item.response = _simulated_response(item.question, rng, skill)
+            db.session.commit()
+            used = timedelta(seconds=rng.randrange(8 * 60, 44 * 60))
+            app.config["CLOCK"] = lambda moment=start + used: moment
+            finalize(attempt, "submitted")
+            if done % 50 == 0 or done == len(takers):
+                echo(f"模拟初赛答题：{done}/{len(takers)}")
+        app.config["CLOCK"] = lambda: round_.closes_at
+        round_.status = "closed"
+        db.session.commit()
+    finally:
+        app.config["CLOCK"] = saved_clock
+    finished = db.session.scalar(select(func.count()).select_from(Attempt).filter_by(round_id=round_.id))
+    echo(f"初赛模拟完成：{finished} 人参赛")
+
+
+def _simulated_response(question, rng: random.Random, skill: float):
+    """A response that is right with probability `skill` adjusted for difficulty."""
+    if rng.random() < 0.02:
+        return None
+    right = rng.random() < skill - 0.08 * (question.difficulty - 2)
+    keys = [key for key, _ in question.options]
+    answer = question.answer
+    if question.type == "single":
+        return answer if right else rng.choice([k for k in keys if k != answer])
+    if question.type == "multiple":
+        if right:
+            return list(answer)
+        if rng.random() < 0.5 and len(answer) > 1:
+            return sorted(rng.sample(answer, len(answer) - 1))
+        wrong = [k for k in keys if k not in answer]
+        return sorted(set(answer[:1] + rng.sample(wrong, 1)))
+    if question.type == "judge":
+        return answer if right else (not answer)
+    return [variants[0] for variants in answer] if right else ["不知道"] * len(answer)

@@ -1,0 +1,144 @@
+"""Leaderboards (individual and by unit) and their CSV/XLSX exports.
+
+Scores are read from the attempts, where they were stored when each attempt was finalized;
+nothing is recomputed from raw answers here. Ranking rules: see quizapp.ranking.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from .. import clock
+from ..extensions import db
+from ..models import Attempt, Round, Unit, User
+from ..ranking import Result, UnitInput, UnitRow, rank_individuals, rank_units
+from .attempts import sweep_expired
+
+UNIT_METHOD_LABELS = {"mean": "平均分", "sum": "总分", "best_k": "前 k 名平均分"}
+
+
+@dataclass
+class IndividualRow:
+    rank: int
+    name: str
+    username: str
+    unit: str
+    score: float
+    max_score: float
+    time_used: int
+    submitted_at: datetime
+    status: str
+
+
+def individual_leaderboard(round_: Round) -> list[IndividualRow]:
+    sweep_expired(round_.id)
+    query = (
+        select(Attempt, User.name, User.username, Unit.name.label("unit"))
+        .join(User, Attempt.user_id == User.id).outerjoin(Unit, User.unit_id == Unit.id)
+        .where(Attempt.round_id == round_.id, Attempt.status != "in_progress")
+    )
+    found = {}
+    results = []
+    for attempt, name, username, unit in db.session.execute(query):
+        found[attempt.id] = (attempt, name, username, unit or "")
+        results.append(Result(attempt.id, round(attempt.score or 0, 2), attempt.time_used or 0, attempt.submitted_at))
+    rows = []
+    for rank, result in rank_individuals(results):
+        attempt, name, username, unit = found[result.key]
+        rows.append(IndividualRow(rank, name, username, unit, result.score, attempt.max_score,
+                                  result.time_used, result.submitted_at, attempt.status_label))
+    return rows
+
+
+def unit_leaderboard(round_: Round) -> list[UnitRow]:
+    sweep_expired(round_.id)
+    registered = dict(db.session.execute(
+        select(User.unit_id, func.count()).where(User.role == "participant", User.active.is_(True))
+        .group_by(User.unit_id)
+    ).all())
+    scores: dict[int, list[float]] = {}
+    for unit_id, score in db.session.execute(
+        select(User.unit_id, Attempt.score).join(User, Attempt.user_id == User.id)
+        .where(Attempt.round_id == round_.id, Attempt.status != "in_progress")
+    ):
+        scores.setdefault(unit_id, []).append(round(score or 0, 2))
+    units = [
+        UnitInput(unit.id, unit.name, registered.get(unit.id, 0), tuple(scores.get(unit.id, ())))
+        for unit in db.session.scalars(select(Unit))
+    ]
+    return rank_units(units, round_.unit_method, round_.unit_k)
+
+
+def format_duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}分{secs:02d}秒"
+
+
+def format_time(moment: datetime | None) -> str:
+    local = clock.to_local(moment)
+    return local.strftime("%Y-%m-%d %H:%M:%S") if local else ""
+
+
+def export_table(round_: Round, by: str) -> tuple[list[str], list[list], list[int]]:
+    """(headers, rows, column widths) of a leaderboard, ready for CSV or XLSX."""
+    if by == "unit":
+        label = UNIT_METHOD_LABELS[round_.unit_method].replace("k", str(round_.unit_k or "k"))
+        headers = ["排名", "单位", label, "报名人数", "参赛人数", "参与率"]
+        rows = [
+            [r.rank if r.rank is not None else "—", r.name, r.value if r.value is not None else "",
+             r.registered, r.took_part, f"{r.participation:.1%}"]
+            for r in unit_leaderboard(round_)
+        ]
+        return headers, rows, [8, 30, 14, 10, 10, 10]
+    if by == "participant":
+        headers = ["排名", "姓名", "准考证号", "单位", "得分", "满分", "用时", "交卷时间", "状态"]
+        rows = [
+            [r.rank, r.name, r.username, r.unit, r.score, r.max_score, format_duration(r.time_used),
+             format_time(r.submitted_at), r.status]
+            for r in individual_leaderboard(round_)
+        ]
+        return headers, rows, [8, 12, 16, 30, 8, 8, 12, 20, 14]
+    raise ValueError(f"unknown leaderboard: {by}")
+
+
+def write_csv(path_or_stream, headers: list[str], rows: list[list]) -> None:
+    """UTF-8 with BOM, so Excel on Windows shows the Chinese text correctly."""
+    if hasattr(path_or_stream, "write"):
+        path_or_stream.write("\ufeff")
+        writer = csv.writer(path_or_stream)
+        writer.writerow(headers)
+        writer.writerows(rows)
+        return
+    with open(path_or_stream, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        writer.writerows(rows)
+
+
+def write_xlsx(path_or_stream, title: str, headers: list[str], rows: list[list], widths: list[int]) -> None:
+    """A streaming (write-only) workbook: Chinese headers in bold, column widths, header frozen."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header_cells = []
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path_or_stream)

@@ -1,0 +1,148 @@
+"""Setting up, opening and closing rounds, and watching their progress."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from .. import clock
+from ..extensions import db
+from ..models import Attempt, Competition, Round, Unit, User
+from ..papers import Section, available, check_rules
+from ..ranking import UNIT_METHODS
+from ..scoring import DEFAULT_POINTS, MULTIPLE_RULES
+from . import ServiceError
+from .attempts import question_pool, sweep_expired
+
+
+@dataclass
+class RoundSpec:
+    """Everything an organizer sets for a round; validated by `create_round`."""
+
+    competition_id: int
+    stage: str
+    name: str
+    opens_at: datetime
+    closes_at: datetime
+    time_limit_minutes: int
+    sections: list[dict]
+    points: dict | None = None
+    multiple_rule: str = "all_or_nothing"
+    partial_fraction: float = 0.5
+    draw_mode: str = "random"
+    show_score: str = "on_submit"
+    unit_method: str = "mean"
+    unit_k: int | None = None
+
+
+def create_round(spec: RoundSpec) -> Round:
+    problems = validate_spec(spec)
+    if problems:
+        raise ServiceError("；".join(problems))
+    competition = db.session.get(Competition, spec.competition_id)
+    if competition is None:
+        raise ServiceError("竞赛不存在")
+    seq = (db.session.scalar(select(func.max(Round.seq)).filter_by(competition_id=competition.id)) or 0) + 1
+    round_ = Round(
+        competition_id=competition.id, seq=seq, stage=spec.stage, name=spec.name, status="draft",
+        opens_at=spec.opens_at, closes_at=spec.closes_at, time_limit_minutes=spec.time_limit_minutes,
+        rules=[Section.from_dict(s).to_dict() for s in spec.sections],
+        points={**DEFAULT_POINTS, **(spec.points or {})}, multiple_rule=spec.multiple_rule,
+        partial_fraction=spec.partial_fraction, draw_mode=spec.draw_mode, seed=secrets.token_hex(8),
+        show_score=spec.show_score, unit_method=spec.unit_method, unit_k=spec.unit_k,
+    )
+    db.session.add(round_)
+    db.session.commit()
+    return round_
+
+
+def validate_spec(spec: RoundSpec) -> list[str]:
+    problems = []
+    if not spec.name.strip():
+        problems.append("轮次名称不能为空")
+    if spec.closes_at <= spec.opens_at:
+        problems.append("结束时间必须晚于开始时间")
+    if not 1 <= spec.time_limit_minutes <= 600:
+        problems.append("答题时长应在 1–600 分钟之间")
+    if not spec.sections or sum(int(s["count"]) for s in spec.sections) < 1:
+        problems.append("试卷至少要有 1 道题")
+    if any(int(s["count"]) < 0 for s in spec.sections):
+        problems.append("题目数量不能为负数")
+    if spec.multiple_rule not in MULTIPLE_RULES:
+        problems.append("多选题计分规则无效")
+    if spec.draw_mode not in ("random", "fixed"):
+        problems.append("组卷方式无效")
+    if spec.unit_method not in UNIT_METHODS or (spec.unit_method == "best_k" and not spec.unit_k):
+        problems.append("单位排名方式无效（取前 k 名平均时必须填写 k）")
+    return problems
+
+
+def rule_availability(round_: Round) -> list[tuple[Section, int]]:
+    return available([Section.from_dict(s) for s in round_.rules], question_pool())
+
+
+def open_round(round_: Round) -> None:
+    """Open a draft round for starts. Refused when the banks cannot satisfy its paper rules."""
+    if round_.status != "draft":
+        raise ServiceError("只有未开放的轮次可以开放")
+    shortfalls = check_rules([Section.from_dict(s) for s in round_.rules], question_pool())
+    if shortfalls:
+        raise ServiceError("题库不足，不能开放：" + "；".join(shortfalls))
+    round_.status = "open"
+    db.session.commit()
+
+
+def close_round(round_: Round) -> int:
+    """Close the round now: no new starts, open attempts end now and are scored.
+    Returns the number of attempts finalized by closing."""
+    if round_.status != "open":
+        raise ServiceError("只有进行中的轮次可以结束")
+    now = clock.now()
+    round_.status = "closed"
+    if round_.closes_at > now:
+        round_.closes_at = now
+    db.session.execute(
+        Attempt.__table__.update()
+        .where(Attempt.round_id == round_.id, Attempt.status == "in_progress", Attempt.deadline_at > now)
+        .values(deadline_at=now)
+    )
+    db.session.commit()
+    return sweep_expired(round_.id)
+
+
+def answers_released(round_: Round) -> bool:
+    """Correct answers, explanations and citations are shown only once the round is over."""
+    return round_.status == "closed" or (round_.status == "open" and clock.now() >= round_.closes_at)
+
+
+@dataclass
+class UnitProgress:
+    unit: Unit
+    registered: int
+    not_started: int
+    in_progress: int
+    finished: int
+
+
+def progress_by_unit(round_: Round) -> list[UnitProgress]:
+    """Per unit: registered participants and how many have not started, are answering, are done."""
+    sweep_expired(round_.id)
+    registered = dict(db.session.execute(
+        select(User.unit_id, func.count()).where(User.role == "participant", User.active.is_(True))
+        .group_by(User.unit_id)
+    ).all())
+    counts: dict[tuple[int, str], int] = {
+        (unit_id, status): n for unit_id, status, n in db.session.execute(
+            select(User.unit_id, Attempt.status, func.count()).join(User, Attempt.user_id == User.id)
+            .where(Attempt.round_id == round_.id).group_by(User.unit_id, Attempt.status)
+        )
+    }
+    rows = []
+    for unit in db.session.scalars(select(Unit).order_by(Unit.id)):
+        total = registered.get(unit.id, 0)
+        doing = counts.get((unit.id, "in_progress"), 0)
+        done = counts.get((unit.id, "submitted"), 0) + counts.get((unit.id, "expired"), 0)
+        rows.append(UnitProgress(unit, total, max(0, total - doing - done), doing, done))
+    return rows

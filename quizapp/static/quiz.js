@@ -1,0 +1,204 @@
+/* Quiz page: server-authoritative countdown, autosave with retries, navigator, submit confirm.
+ * An answer counts as saved only when the server answered 200; until then it is kept in
+ * localStorage and re-sent (also after a reload), so a dropped connection loses nothing. */
+(function () {
+  "use strict";
+  var root = document.getElementById("quiz");
+  if (!root) { return; }
+  var saveUrl = root.dataset.saveUrl, clockUrl = root.dataset.clockUrl, resultUrl = root.dataset.resultUrl;
+  var csrf = root.dataset.csrf, storageKey = root.dataset.storageKey;
+  var deadline = Date.now() + Number(root.dataset.remaining) * 1000;
+  var pending = loadPending();          // position -> payload not yet acknowledged
+  var inFlight = {};                    // position -> true while a request is out
+  var retryDelay = {};                  // position -> next retry delay in ms
+  var finished = false;
+  var stateEl = document.getElementById("save-state");
+
+  function loadPending() {
+    try { return JSON.parse(window.localStorage.getItem(storageKey) || "{}"); } catch (e) { return {}; }
+  }
+  function storePending() {
+    try { window.localStorage.setItem(storageKey, JSON.stringify(pending)); } catch (e) { /* private mode */ }
+  }
+  function section(position) { return document.getElementById("q-" + position); }
+
+  function readResponse(sec) {
+    var type = sec.dataset.type;
+    if (type === "fill") {
+      var blanks = Array.prototype.map.call(sec.querySelectorAll(".blank"), function (i) { return i.value; });
+      return blanks.some(function (v) { return v.trim() !== ""; }) ? blanks : null;
+    }
+    var checked = Array.prototype.map.call(sec.querySelectorAll(".options input:checked"), function (i) { return i.value; });
+    if (type === "multiple") { return checked.length ? checked : null; }
+    if (!checked.length) { return null; }
+    return type === "judge" ? checked[0] === "true" : checked[0];
+  }
+
+  function applyResponse(sec, payload) {
+    var type = sec.dataset.type, value = payload.response;
+    sec.querySelector("[data-flag]").checked = !!payload.flagged;
+    if (type === "fill") {
+      sec.querySelectorAll(".blank").forEach(function (input, i) { input.value = value ? value[i] || "" : ""; });
+      return;
+    }
+    sec.querySelectorAll(".options input").forEach(function (input) {
+      if (type === "multiple") { input.checked = !!value && value.indexOf(input.value) >= 0; }
+      else if (type === "judge") { input.checked = value !== null && String(value) === input.value; }
+      else { input.checked = input.value === value; }
+    });
+  }
+
+  function updateNav(sec) {
+    var cell = document.querySelector('[data-nav="' + sec.dataset.position + '"]');
+    var response = readResponse(sec);
+    cell.classList.toggle("answered", response !== null);
+    cell.classList.toggle("flagged", sec.querySelector("[data-flag]").checked);
+  }
+
+  function showState() {
+    var waiting = Object.keys(pending).length;
+    var failing = Object.keys(retryDelay).length;
+    stateEl.classList.toggle("saving", waiting > 0 && !failing);
+    stateEl.classList.toggle("failed", failing > 0);
+    stateEl.textContent = failing ? "保存失败，重试中…" : (waiting ? "保存中…" : "已保存");
+  }
+
+  function queue(sec) {
+    var position = Number(sec.dataset.position);
+    pending[position] = { position: position, response: readResponse(sec), flagged: sec.querySelector("[data-flag]").checked };
+    storePending();
+    updateNav(sec);
+    send(position);
+  }
+
+  function send(position) {
+    if (finished || inFlight[position] || !pending[position]) { showState(); return; }
+    var payload = pending[position];
+    inFlight[position] = true;
+    showState();
+    fetch(saveUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify(payload)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) { return { status: response.status, body: body }; });
+    }).then(function (reply) {
+      inFlight[position] = false;
+      var itemState = section(position).querySelector("[data-item-state]");
+      if (reply.status === 200) {
+        if (pending[position] === payload) { delete pending[position]; storePending(); }
+        delete retryDelay[position];
+        itemState.textContent = "";
+        if (typeof reply.body.remaining === "number") { deadline = Date.now() + reply.body.remaining * 1000; }
+        if (pending[position]) { send(position); }
+      } else if (reply.status === 409) {
+        // The server no longer takes answers: time is up or the attempt was submitted elsewhere.
+        itemState.textContent = reply.body.error || "答题已结束";
+        finish();
+      } else if (reply.status === 400 || reply.status === 404) {
+        delete pending[position]; storePending(); delete retryDelay[position];
+        itemState.textContent = (reply.body.error || "保存失败") + "（请刷新页面）";
+      } else {
+        retry(position);
+      }
+      showState();
+    }).catch(function () {
+      inFlight[position] = false;
+      retry(position);
+      showState();
+    });
+  }
+
+  function retry(position) {
+    var delay = Math.min((retryDelay[position] || 500) * 2, 15000);
+    retryDelay[position] = delay;
+    window.setTimeout(function () { send(position); }, delay);
+  }
+
+  function flushThen(callback) {
+    var started = Date.now();
+    (function wait() {
+      var busy = Object.keys(pending).length > 0;
+      if (!busy || Date.now() - started > 8000) { callback(); return; }
+      Object.keys(pending).forEach(function (p) { send(Number(p)); });
+      window.setTimeout(wait, 200);
+    })();
+  }
+
+  function finish() {
+    if (finished) { return; }
+    finished = true;
+    root.classList.add("locked");
+    window.location.assign(resultUrl);
+  }
+
+  function tick() {
+    var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    var h = Math.floor(left / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
+    document.getElementById("countdown").textContent =
+      (h ? h + ":" : "") + (m < 10 && h ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+    document.querySelector(".timer").classList.toggle("urgent", left <= 60);
+    if (left === 0 && !finished) {
+      document.getElementById("countdown").textContent = "时间到";
+      flushThen(finish);
+    }
+  }
+
+  function syncClock() {
+    fetch(clockUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (body) {
+        if (body.finished) { finish(); return; }
+        deadline = Date.now() + body.remaining * 1000;
+      }).catch(function () { /* offline: keep counting locally */ });
+  }
+
+  document.querySelectorAll(".question").forEach(function (sec) {
+    var position = Number(sec.dataset.position);
+    if (pending[position]) { applyResponse(sec, pending[position]); updateNav(sec); send(position); }
+    sec.addEventListener("change", function () { queue(sec); });
+    sec.querySelectorAll(".blank").forEach(function (input) {
+      var timer = null;
+      input.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () { queue(sec); }, 600);
+      });
+    });
+  });
+
+  document.getElementById("toggle-nav").addEventListener("click", function () {
+    document.getElementById("navigator").classList.toggle("open");
+  });
+
+  var form = document.getElementById("submit-form");
+  var confirmBox = document.getElementById("confirm");
+  form.addEventListener("submit", function (event) {
+    if (form.dataset.confirmed) { return; }
+    event.preventDefault();
+    var missing = [];
+    document.querySelectorAll(".question").forEach(function (sec) {
+      if (readResponse(sec) === null) { missing.push(sec.dataset.position); }
+    });
+    document.getElementById("confirm-text").textContent = missing.length
+      ? "还有 " + missing.length + " 题未作答：第 " + missing.join("、") + " 题。确定要交卷吗？"
+      : "所有题目均已作答。确定要交卷吗？";
+    confirmBox.hidden = false;
+  });
+  document.getElementById("confirm-no").addEventListener("click", function () { confirmBox.hidden = true; });
+  document.getElementById("confirm-yes").addEventListener("click", function () {
+    this.disabled = true;
+    this.textContent = "正在保存答案…";
+    flushThen(function () {
+      form.dataset.confirmed = "1";
+      finished = true;
+      try { window.localStorage.removeItem(storageKey); } catch (e) { /* ignore */ }
+      form.submit();
+    });
+  });
+
+  showState();
+  tick();
+  window.setInterval(tick, 1000);
+  window.setInterval(syncClock, 30000);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { syncClock(); } });
+})();

@@ -1,0 +1,64 @@
+"""What every page shares: template filters, error pages, and security headers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from . import clock
+from .banks.docs import article_label, doc_title
+from .banks.loader import TYPE_LABELS
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+ERROR_MESSAGES = {
+    400: "请求无效",
+    403: "没有权限访问此页面",
+    404: "页面不存在",
+    405: "请求方法不允许",
+    500: "服务器内部错误，请稍后重试",
+}
+
+# Everything is served by the app itself: no inline script, no other host.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(
+        local=lambda moment, fmt="%Y-%m-%d %H:%M": (clock.to_local(moment).strftime(fmt) if moment else ""),
+        duration=lambda seconds: "" if seconds is None else f"{int(seconds) // 60}分{int(seconds) % 60:02d}秒",
+        doc_title=doc_title,
+        article_label=article_label,
+        type_label=lambda qtype: TYPE_LABELS.get(qtype, qtype),
+        score=lambda value: "" if value is None else (f"{value:g}"),
+    )
+
+    def error_page(code: int, message: str | None = None):
+        message = message or ERROR_MESSAGES.get(code, "出错了")
+        if wants_json():
+            return jsonify(ok=False, error=message), code
+        return render_template("error.html", code=code, message=message), code
+
+    for code in ERROR_MESSAGES:
+        app.register_error_handler(code, lambda exc, code=code: error_page(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_page(400, "页面已过期或缺少安全令牌（CSRF），请刷新页面后重试")
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith("/static/"):
+            # Quiz pages and answers must never come back from a cache after logout or on another user.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
