@@ -5,12 +5,13 @@ from flask import Flask
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    """Build the application: configuration, extensions, blueprints, CLI — nothing else.
+    """Build the application: configuration, extensions, blueprints — nothing else.
+    (The `quizapp` commands live in quizapp.cli and load the app only when they need it.)
 
     `overrides` replaces configuration values after the environment is read (tests use it).
     Raises quizapp.config.ConfigError when the configuration is unsafe (e.g. no secret key).
     """
-    from . import access, cli, views_support
+    from . import access, views_support
     from .auth.routes import bp as auth_bp
     from .config import load_config
     from .extensions import csrf, db, login_manager, migrate
@@ -27,5 +28,4 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(participant_bp)
     app.register_blueprint(organizer_bp, url_prefix="/admin")
     views_support.init_app(app)
-    cli.init_app(app)
     return app

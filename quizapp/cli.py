@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -75,6 +75,7 @@ def bank_lint(paths, sources):
 @bank_group.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--sources", type=click.Path(exists=True, file_okay=False), help="原文目录，导入前核对出处")
+@with_appcontext
 @friendly
 def bank_import(paths, sources):
     """导入题库（全部通过检查才写入，一次事务）。"""
@@ -94,6 +95,7 @@ def bank_import(paths, sources):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--passwords", "passwords_file", default="passwords.csv", show_default=True,
               help="生成的初始密码写入此文件（供打印准考证）")
+@with_appcontext
 @friendly
 def roster_import(file, passwords_file):
     """导入参赛人员名单（CSV 或 XLSX，表头：姓名、单位、准考证号，可选 手机）。"""
@@ -113,6 +115,7 @@ def roster_import(file, passwords_file):
 @click.option("--username", required=True)
 @click.option("--name", default="管理员", show_default=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
 @friendly
 def create_admin(username, name, password):
     """创建组织者（管理员）账号。"""
@@ -127,6 +130,7 @@ def create_admin(username, name, password):
 @click.option("--by", type=click.Choice(["unit", "participant"]), default="participant", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出文件（默认按轮次命名）")
+@with_appcontext
 @friendly
 def export_leaderboard(round_id, by, fmt, output):
     """导出个人或单位排名。"""
@@ -151,6 +155,7 @@ def export_leaderboard(round_id, by, fmt, output):
 
 
 @click.command("sweep")
+@with_appcontext
 @friendly
 def sweep():
     """把已过截止时间、仍未交卷的试卷自动交卷并计分（可放入定时任务）。"""
@@ -163,6 +168,7 @@ def sweep():
 @click.option("--simulate", is_flag=True, help="模拟参赛人员完成初赛，使排名有数据")
 @click.option("--banks", "banks_dir", type=click.Path(exists=True, file_okay=False),
               default=str(PROJECT_DIR / "question_banks"), show_default=True)
+@with_appcontext
 @friendly
 def demo(simulate, banks_dir):
     """创建演示竞赛：89 个单位、356 名参赛人员、初赛/复赛/决赛。已有数据时不重复创建。"""
@@ -173,11 +179,6 @@ def demo(simulate, banks_dir):
         click.echo(line)
 
 
-def init_app(app) -> None:
-    for command in (bank_group, roster_group, export_group, create_admin, sweep, demo):
-        app.cli.add_command(command)
-
-
 def _create_app():
     from . import create_app
 
@@ -185,6 +186,10 @@ def _create_app():
 
 
 cli = FlaskGroup(create_app=_create_app, help="知识竞赛系统命令行")
+# Added to the group, not to app.cli, so `bank lint` runs without an app or a secret key;
+# the commands that need the database load the app through with_appcontext.
+for _command in (bank_group, roster_group, export_group, create_admin, sweep, demo):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -1,0 +1,176 @@
+"""The participant's pages and API through the test client, including every refusal."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from quizapp.extensions import db
+from quizapp.models import Attempt, Question
+
+from .conftest import csrf_from, login
+
+
+@pytest.fixture
+def round_id(app, build, clock):
+    build.bank()
+    build.participant("p1", name="参赛甲")
+    build.participant("p2", name="参赛乙")
+    return build.round()
+
+
+def start(client, round_id) -> tuple[int, str]:
+    lobby = client.get("/lobby").get_data(as_text=True)
+    response = client.post(f"/rounds/{round_id}/start", data={"csrf_token": csrf_from(lobby)})
+    assert response.status_code == 302
+    attempt_id = int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    return attempt_id, csrf_from(page)
+
+
+def save(client, attempt_id, token, position, response, flagged=False, headers=None):
+    return client.post(f"/attempts/{attempt_id}/answers", json={"position": position, "response": response, "flagged": flagged},
+                       headers={"X-CSRFToken": token} if headers is None else headers)
+
+
+def test_login_lobby_and_logout(client, round_id):
+    assert client.get("/lobby").status_code == 302
+    assert login(client, "p1", "wrong").status_code == 200
+    response = login(client, "p1")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/lobby")
+    lobby = client.get("/lobby").get_data(as_text=True)
+    assert "开始答题" in lobby and "30 分钟" in lobby and "参赛甲" in lobby
+    assert client.post("/logout", data={"csrf_token": csrf_from(lobby)}).status_code == 302
+    assert client.get("/lobby").status_code == 302
+
+
+def test_login_refuses_offsite_next(client, round_id):
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login?next=//evil.example/x", data={"username": "p1", "password": "pw-123456",
+                                                                 "csrf_token": csrf_from(page)})
+    assert response.headers["Location"] == "/lobby"
+
+
+def test_quiz_page_reveals_no_key(app, client, round_id):
+    login(client, "p1")
+    attempt_id, _ = start(client, round_id)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        for item in attempt.items:
+            q = item.question
+            assert q.explanation not in html and q.qid not in html
+            shown_text = q.stem + "".join(text for _, text in q.options)
+            if q.source_basis not in shown_text:  # a true 判断 statement may quote its basis
+                assert q.source_basis not in html
+            for key, text in q.options:
+                # An option is shown with its display letter, never with its bank letter when they differ.
+                shown = chr(ord("A") + item.option_order.index(key))
+                assert f"{shown}. {text}" in html
+    # Choice inputs carry only display letters (or true/false): nothing that encodes the key.
+    choice_values = set(re.findall(r'<input type="(?:radio|checkbox)" name="q\d+" value="([^"]*)"', html))
+    assert choice_values and choice_values <= set("ABCDEFGH") | {"true", "false"}
+
+
+def test_save_resume_and_submit(app, client, round_id):
+    login(client, "p1")
+    attempt_id, token = start(client, round_id)
+    assert save(client, attempt_id, token, 1, "B", flagged=True).get_json()["ok"] is True
+    quiz = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    blanks = quiz[quiz.index('id="q-7"'):].count('class="blank"')
+    reply = save(client, attempt_id, token, 7, ["  专责 机关。"] * blanks).get_json()
+    assert reply["ok"] and 0 < reply["remaining"] <= 1800
+    # A reload (or another device) shows the saved answer and the flag.
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert re.search(r'name="q1" value="B"\s+checked', html)
+    assert 'class="nav-cell answered flagged"' in html and "专责 机关。" in html
+    clock_reply = client.get(f"/attempts/{attempt_id}/clock").get_json()
+    assert clock_reply == {"ok": True, "finished": False, "remaining": 1800}
+    response = client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    assert response.status_code == 302
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "已交卷" in result and "得分" in result and "正确答案：" not in result
+    assert save(client, attempt_id, token, 2, "A").status_code == 409
+
+
+def test_answers_released_only_after_the_round_closes(app, client, round_id, clock):
+    login(client, "p1")
+    attempt_id, token = start(client, round_id)
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    with app.app_context():
+        basis = db.session.get(Attempt, attempt_id).items[0].question.source_basis
+    assert basis not in client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    clock.advance(hours=3)
+    released = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "正确答案：" in released and basis in released and "解析" in released
+
+
+def test_score_hidden_until_close_when_configured(app, build, client, clock):
+    build.bank()
+    build.participant("p1")
+    round_id = build.round(show_score="after_close")
+    login(client, "p1")
+    attempt_id, token = start(client, round_id)
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    assert "本轮结束后公布" in client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+
+
+def test_deadline_refuses_answers_and_finalizes(client, round_id, clock):
+    login(client, "p1")
+    attempt_id, token = start(client, round_id)
+    assert save(client, attempt_id, token, 1, "A").status_code == 200
+    clock.advance(minutes=30, seconds=1)
+    reply = save(client, attempt_id, token, 2, "A")
+    assert reply.status_code == 409 and reply.get_json()["finished"] is True
+    assert client.get(f"/attempts/{attempt_id}").status_code == 302
+
+
+def test_other_participants_attempt_is_404_everywhere(client, round_id):
+    login(client, "p1")
+    attempt_id, token = start(client, round_id)
+    client.post("/logout", data={"csrf_token": token})
+    login(client, "p2")
+    page = client.get("/lobby").get_data(as_text=True)
+    other_token = csrf_from(page)
+    assert client.get(f"/attempts/{attempt_id}").status_code == 404
+    assert client.get(f"/attempts/{attempt_id}/result").status_code == 404
+    assert client.get(f"/attempts/{attempt_id}/clock").status_code == 404
+    assert save(client, attempt_id, other_token, 1, "A").status_code == 404
+    assert client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": other_token}).status_code == 404
+    assert client.get("/attempts/999999").status_code == 404
+
+
+def test_missing_or_wrong_csrf_is_refused(client, round_id):
+    login(client, "p1")
+    attempt_id, token = start(client, round_id)
+    assert save(client, attempt_id, token, 1, "A", headers={}).status_code == 400
+    assert save(client, attempt_id, token, 1, "A", headers={"X-CSRFToken": "forged"}).status_code == 400
+    assert client.post(f"/attempts/{attempt_id}/submit").status_code == 400
+    assert client.post(f"/rounds/{round_id}/start").status_code == 400
+
+
+def test_malformed_answers_are_400(client, round_id):
+    login(client, "p1")
+    attempt_id, token = start(client, round_id)
+    assert save(client, attempt_id, token, 99, "A").status_code == 400
+    assert save(client, attempt_id, token, "1", "A").status_code == 400
+    assert save(client, attempt_id, token, 1, ["A", "B", "Z"]).status_code == 400
+
+
+def test_participant_cannot_reach_organizer_pages(client, round_id):
+    login(client, "p1")
+    for url in ("/admin/", f"/admin/rounds/{round_id}", f"/admin/rounds/{round_id}/leaderboard",
+                f"/admin/rounds/{round_id}/export?by=unit&format=xlsx", "/admin/banks"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_bank_text_is_escaped(app, client, round_id):
+    with app.app_context():
+        for question in db.session.scalars(select(Question)):
+            question.stem = "<script>alert(1)</script>" + question.stem
+            question.options = [[k, f"<b>{t}</b>"] for k, t in question.options]
+        db.session.commit()
+    login(client, "p1")
+    attempt_id, _ = start(client, round_id)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>" not in html and "&lt;b&gt;" in html
