@@ -6,6 +6,7 @@ client, so every request gets its own database session, as in production.
 """
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from quizapp.extensions import db
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_BANK = DATA / "banks" / "sample.yaml"
-SOURCES = Path(__file__).resolve().parents[2] / "shared" / "sources"
+SOURCES = Path(os.environ.get("QUIZAPP_SOURCES") or Path(__file__).resolve().parents[2] / "shared" / "sources").resolve()
 PASSWORD = "pw-123456"
 START = datetime(2026, 5, 8, 1, 0, 0)  # 09:00 北京时间
 
@@ -38,8 +39,6 @@ class FakeClock:
 
 
 def _database_url(tmp_path_factory) -> str:
-    import os
-
     url = os.environ.get("QUIZAPP_TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
