@@ -89,8 +89,10 @@ def _seed_rounds(competition: Competition):
     now = clock.now().replace(second=0, microsecond=0)
     common = dict(competition_id=competition.id, points={"single": 1, "multiple": 2, "judge": 1, "fill": 2},
                   multiple_rule="partial")
-    preliminary = create_round(RoundSpec(stage="初赛", name="初赛（线上）", opens_at=now - timedelta(days=14),
-                                         closes_at=now - timedelta(days=11), time_limit_minutes=40,
+    # The 初赛 ran two weeks ago over three working days, 08:00 on day one to 18:00 on day three.
+    prelim_opens = clock.from_local(clock.to_local(now - timedelta(days=14)).replace(hour=8, minute=0))
+    preliminary = create_round(RoundSpec(stage="初赛", name="初赛（线上）", opens_at=prelim_opens,
+                                         closes_at=prelim_opens + timedelta(days=2, hours=10), time_limit_minutes=40,
                                          sections=SIM_SECTIONS, **common))
     semifinal = create_round(RoundSpec(stage="复赛", name="复赛", opens_at=now - timedelta(hours=1),
                                        closes_at=now + timedelta(days=7), time_limit_minutes=30,
@@ -115,7 +117,9 @@ def _simulate(round_, rng: random.Random, echo) -> None:
     saved_clock = app.config.get("CLOCK")
     try:
         for done, user in enumerate(takers, start=1):
-            start = round_.opens_at + timedelta(minutes=rng.randrange(0, 3 * 24 * 60 - 60))
+            # Office hours, 08:30–17:00 北京时间, on one of the three days the round is open.
+            day = clock.to_local(round_.opens_at).replace(hour=8, minute=30) + timedelta(days=rng.randrange(3))
+            start = clock.from_local(day + timedelta(minutes=rng.randrange(0, 510)))
             app.config["CLOCK"] = lambda moment=start: moment
             attempt = start_attempt(round_, user, pool)
             skill = min(0.97, max(0.35, rng.gauss(0.72, 0.12)))
