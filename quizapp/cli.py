@@ -72,6 +72,24 @@ def bank_lint(paths, sources):
     click.echo(f"通过：{len(files)} 个文件，{count} 道题")
 
 
+@bank_group.command("stats")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@friendly
+def bank_stats(paths):
+    """按题库统计题型、难度和专题（章）的题目数量，用来判断组卷规则能否抽出。"""
+    from .banks.lint import lint_paths
+    from .banks.stats import format_stats
+
+    files, errors = lint_paths(paths or [str(PROJECT_DIR / "question_banks")])
+    for bank in files:
+        for line in format_stats(bank):
+            click.echo(line)
+        click.echo("")
+    click.echo(f"合计：{len(files)} 个题库，{sum(len(f.questions) for f in files)} 道题")
+    if errors:
+        raise click.ClickException(f"有 {len(errors)} 处格式错误，统计只含可读取的题目；请运行 quizapp bank lint")
+
+
 @bank_group.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--sources", type=click.Path(exists=True, file_okay=False), help="原文目录，导入前核对出处")

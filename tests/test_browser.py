@@ -74,7 +74,7 @@ def test_participant_answers_reloads_and_submits(browser, live_server, open_roun
     sign_in(page, live_server, "20260001")
     page.get_by_role("button", name="开始答题").click()
     page.wait_for_url(re.compile(r"/attempts/\d+$"))
-    page.wait_for_function("document.querySelector('#countdown').textContent.includes(':')")
+    page.wait_for_function("() => document.querySelector('#countdown').textContent.includes(':')")
     first_left = seconds_left(page)
     assert 29 * 60 <= first_left <= 30 * 60
 
@@ -84,7 +84,8 @@ def test_participant_answers_reloads_and_submits(browser, live_server, open_roun
     page.locator("#q-5 .option").nth(0).click()
     page.locator("#q-2 [data-flag]").check()
     page.locator("#q-7 .blank").first.fill("专责机关")
-    page.wait_for_function("document.querySelector('#save-state').textContent === '已保存'"
+    # Arrow functions, not bare expressions: Playwright evals bare expressions, which our CSP forbids.
+    page.wait_for_function("() => document.querySelector('#save-state').textContent === '已保存'"
                            " && !localStorage.getItem(document.querySelector('#quiz').dataset.storageKey).includes('position')")
     page.screenshot(path=str(tmp_path / "quiz-360.png"), full_page=False)
 
@@ -95,7 +96,7 @@ def test_participant_answers_reloads_and_submits(browser, live_server, open_roun
     assert page.locator("#q-5 .options input").nth(0).is_checked()
     assert page.locator("#q-2 [data-flag]").is_checked()
     assert page.locator("#q-7 .blank").first.input_value() == "专责机关"
-    page.wait_for_function("document.querySelector('#countdown').textContent.includes(':')")
+    page.wait_for_function("() => document.querySelector('#countdown').textContent.includes(':')")
     after_reload = seconds_left(page)
     assert first_left - 10 <= after_reload < first_left  # the timer kept running across the reload
     page.wait_for_timeout(1200)

@@ -107,3 +107,12 @@ def test_demo_with_simulation_gives_a_ranked_preliminary(app, runner, tmp_path):
     scores = [row[4] for row in people]
     assert scores == sorted(scores, reverse=True) and len(set(scores)) > 10
     assert run(runner, "demo").output.startswith("演示数据已存在")
+
+
+def test_bank_stats_counts_by_type_difficulty_and_topic(runner):
+    result = run(runner, "bank", "stats", str(SAMPLE_BANK))
+    assert result.exit_code == 0
+    assert "共 12 题" in result.output and "单选题 4，多选题 3，判断题 3，填空题 2" in result.output
+    assert "单选题按难度：1 级 2，2 级 2，3 级 0" in result.output
+    topic_line = next(line for line in result.output.splitlines() if line.strip().startswith("监察机关及其职责"))
+    assert topic_line.split()[-5:] == ["3", "1", "1", "0", "5"]
