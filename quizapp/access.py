@@ -19,7 +19,9 @@ def init_login(app, login_manager) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
-    login_manager.session_protection = "strong"
+    # "basic", not "strong": a phone moving between Wi-Fi and mobile data changes its IP, and
+    # "strong" would sign the participant out in the middle of a quiz.
+    login_manager.session_protection = "basic"
 
     @login_manager.user_loader
     def load_user(user_id: str):

@@ -41,12 +41,13 @@ def friendly(command):
 class Progress:
     """A one-line counter on stderr for long work (imports, simulation, exports)."""
 
-    def __init__(self, label: str, total: int):
+    def __init__(self, label: str, total: int | None):
         self.label, self.total = label, total
 
     def __call__(self, done: int) -> None:
-        if done == self.total or done % 50 == 0:
-            click.echo(f"\r{self.label}：{done}/{self.total}", nl=done == self.total, err=True)
+        if done == self.total or done % 100 == 0:
+            of = f"/{self.total}" if self.total else ""
+            click.echo(f"\r{self.label}：{done}{of}", nl=done == self.total, err=True)
 
 
 bank_group = click.Group("bank", help="题库：检查、导入、统计")
@@ -101,7 +102,7 @@ def bank_import(paths, sources):
     from .services.banks import BankImportError, import_banks
 
     try:
-        report = import_banks(paths, load_sources(sources) if sources else None)
+        report = import_banks(paths, load_sources(sources) if sources else None, progress=Progress("导入题目", None))
     except BankImportError as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)

@@ -145,3 +145,12 @@ def test_basis_ignores_whitespace_but_not_punctuation(sources):
     article = sources["jianchafa-2018"].articles[7]
     assert article.contains("中华人民共和国 国家监察委员会\n是最高监察机关。")
     assert not article.contains("中华人民共和国国家监察委员会是最高监察机关!")
+
+
+def test_sources_without_index_use_every_markdown_file(tmp_path):
+    (tmp_path / "difang-tiaoli.md").write_text("# 某县机关效能建设规定\n\n## 第一章 总则\n\n第一条 为了提高机关效能，制定本规定。\n\n第二条 本规定适用于全县机关。\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text("说明", encoding="utf-8")
+    docs = load_sources(tmp_path)
+    assert list(docs) == ["difang-tiaoli"] and docs["difang-tiaoli"].title == "某县机关效能建设规定"
+    assert docs["difang-tiaoli"].articles[2].contains("本规定适用于全县机关。")
+    assert docs["difang-tiaoli"].articles[1].chapter == "第一章 总则"

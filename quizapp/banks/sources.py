@@ -103,15 +103,21 @@ def parse_source(slug: str, text: str, title: str = "") -> SourceDoc:
 
 
 def load_sources(directory: str | Path) -> dict[str, SourceDoc]:
-    """Load every document listed in `index.json` of `directory`, keyed by slug.
+    """Load the documents of `directory`, keyed by slug.
 
-    Raises FileNotFoundError naming the missing index or document file.
+    With an `index.json` (slug → {"file", "title"}), exactly the documents it lists; without
+    one, every `*.md` file, its slug being the file name without `.md` and its title the first
+    heading. Raises FileNotFoundError naming a missing directory or listed file.
     """
     directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{directory}: 原文目录不存在")
     index_path = directory / "index.json"
-    if not index_path.is_file():
-        raise FileNotFoundError(f"{index_path}: 找不到原文索引文件 index.json")
-    index = json.loads(index_path.read_text(encoding="utf-8"))
+    if index_path.is_file():
+        index = json.loads(index_path.read_text(encoding="utf-8"))
+    else:
+        index = {path.stem: {"file": path.name, "title": _first_heading(path)}
+                 for path in sorted(directory.glob("*.md")) if path.name.lower() != "readme.md"}
     docs = {}
     for slug, meta in index.items():
         path = directory / meta.get("file", f"{slug}.md")
@@ -119,3 +125,10 @@ def load_sources(directory: str | Path) -> dict[str, SourceDoc]:
             raise FileNotFoundError(f"{path}: index.json 列出的原文文件不存在")
         docs[slug] = parse_source(slug, path.read_text(encoding="utf-8"), meta.get("title", ""))
     return docs
+
+
+def _first_heading(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            return line.lstrip("#").strip()
+    return path.stem
