@@ -59,7 +59,7 @@ def competition_ranks(sort_keys: list) -> list[int]:
 def rank_individuals(results: list[Result]) -> list[tuple[int, Result]]:
     ordered = sorted(results, key=lambda r: (-r.score, r.time_used, r.submitted_at))
     keys = [(-r.score, r.time_used, r.submitted_at) for r in ordered]
-    return list(zip(competition_ranks(keys), ordered))
+    return list(zip(competition_ranks(keys), ordered, strict=True))
 
 
 def unit_value(scores: tuple[float, ...], method: str, k: int | None = None) -> float:
@@ -83,7 +83,7 @@ def rank_units(units: list[UnitInput], method: str = "mean", k: int | None = Non
     ranks = competition_ranks([value for value, _ in valued])
     rows = [
         UnitRow(rank, u.key, u.name, value, u.registered, len(u.scores))
-        for rank, (value, u) in zip(ranks, valued)
+        for rank, (value, u) in zip(ranks, valued, strict=True)
     ]
     rows.extend(UnitRow(None, u.key, u.name, None, u.registered, 0) for u in idle)
     return rows

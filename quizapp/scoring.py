@@ -66,7 +66,7 @@ def score_response(qtype: str, key, response, rules: ScoringRules) -> float:
     if qtype == "fill":
         if len(response) != len(key):
             return 0.0
-        for given, variants in zip(response, key):
+        for given, variants in zip(response, key, strict=True):
             accepted = {normalize_answer(v) for v in variants}
             if normalize_answer(str(given)) not in accepted:
                 return 0.0

@@ -20,10 +20,14 @@ from .view_models import quiz_items, result_items
 bp = Blueprint("participant", __name__)
 
 
-def own_attempt(attempt_id: int) -> Attempt:
+def own_attempt(attempt_id: int, finalize_expired: bool = True) -> Attempt:
+    """The signed-in participant's attempt (404 for anyone else's), finalized first if its
+    deadline has passed, so every page sees the attempt's true state."""
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != current_user.id:
         abort(404)
+    if finalize_expired:
+        attempt_service.finalize_if_expired(attempt)
     return attempt
 
 
@@ -65,7 +69,6 @@ def start(round_id: int):
 @participant_required
 def quiz(attempt_id: int):
     attempt = own_attempt(attempt_id)
-    attempt_service.finalize_if_expired(attempt)
     if attempt.finished:
         return redirect(url_for("participant.result", attempt_id=attempt.id))
     return render_template("participant/quiz.html", attempt=attempt, items=quiz_items(attempt),
@@ -76,7 +79,7 @@ def quiz(attempt_id: int):
 @participant_required
 def save_answer(attempt_id: int):
     """JSON in: {"position": n, "response": …, "flagged": bool}. 200 only once committed."""
-    attempt = own_attempt(attempt_id)
+    attempt = own_attempt(attempt_id, finalize_expired=False)  # the save itself checks the deadline
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("position"), int):
         return jsonify(ok=False, error="请求格式不正确"), 400
@@ -94,14 +97,13 @@ def save_answer(attempt_id: int):
 @participant_required
 def attempt_clock(attempt_id: int):
     attempt = own_attempt(attempt_id)
-    attempt_service.finalize_if_expired(attempt)
     return jsonify(ok=True, finished=attempt.finished, remaining=attempt_service.remaining_seconds(attempt))
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
 @participant_required
 def submit(attempt_id: int):
-    attempt = own_attempt(attempt_id)
+    attempt = own_attempt(attempt_id, finalize_expired=False)
     attempt_service.submit_attempt(attempt)
     flash("已交卷" if attempt.status == "submitted" else "答题时间已到，已自动交卷", "info")
     return redirect(url_for("participant.result", attempt_id=attempt.id))
@@ -111,7 +113,6 @@ def submit(attempt_id: int):
 @participant_required
 def result(attempt_id: int):
     attempt = own_attempt(attempt_id)
-    attempt_service.finalize_if_expired(attempt)
     if not attempt.finished:
         return redirect(url_for("participant.quiz", attempt_id=attempt.id))
     released = answers_released(attempt.round)

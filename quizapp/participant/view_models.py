@@ -70,7 +70,7 @@ def result_items(attempt: Attempt) -> list[ResultItem]:
     """Items with correct answers and explanations: only for rounds whose answers are released."""
     points = attempt.round.points
     rows = []
-    for quiz, item in zip(quiz_items(attempt), attempt.items):
+    for quiz, item in zip(quiz_items(attempt), attempt.items, strict=True):
         question = item.question
         key = to_display_response(question, item.option_order, question.answer)
         rows.append(ResultItem(

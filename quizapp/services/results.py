@@ -9,13 +9,14 @@ import csv
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
 from ..models import Attempt, Round, Unit, User
 from ..ranking import Result, UnitInput, UnitRow, rank_individuals, rank_units
 from .attempts import sweep_expired
+from .rounds import registered_by_unit
 
 UNIT_METHOD_LABELS = {"mean": "平均分", "sum": "总分", "best_k": "前 k 名平均分"}
 
@@ -55,10 +56,7 @@ def individual_leaderboard(round_: Round) -> list[IndividualRow]:
 
 def unit_leaderboard(round_: Round) -> list[UnitRow]:
     sweep_expired(round_.id)
-    registered = dict(db.session.execute(
-        select(User.unit_id, func.count()).where(User.role == "participant", User.active.is_(True))
-        .group_by(User.unit_id)
-    ).all())
+    registered = registered_by_unit()
     scores: dict[int, list[float]] = {}
     for unit_id, score in db.session.execute(
         select(User.unit_id, Attempt.score).join(User, Attempt.user_id == User.id)
@@ -108,16 +106,13 @@ def export_table(round_: Round, by: str) -> tuple[list[str], list[list], list[in
 
 def write_csv(path_or_stream, headers: list[str], rows: list[list]) -> None:
     """UTF-8 with BOM, so Excel on Windows shows the Chinese text correctly."""
-    if hasattr(path_or_stream, "write"):
-        path_or_stream.write("\ufeff")
-        writer = csv.writer(path_or_stream)
-        writer.writerow(headers)
-        writer.writerows(rows)
-        return
-    with open(path_or_stream, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(headers)
-        writer.writerows(rows)
+    if not hasattr(path_or_stream, "write"):
+        with open(path_or_stream, "w", encoding="utf-8", newline="") as handle:
+            return write_csv(handle, headers, rows)
+    path_or_stream.write("\ufeff")
+    writer = csv.writer(path_or_stream)
+    writer.writerow(headers)
+    writer.writerows(rows)
 
 
 def write_xlsx(path_or_stream, title: str, headers: list[str], rows: list[list], widths: list[int]) -> None:

@@ -117,6 +117,14 @@ def answers_released(round_: Round) -> bool:
     return round_.status == "closed" or (round_.status == "open" and clock.now() >= round_.closes_at)
 
 
+def registered_by_unit() -> dict[int, int]:
+    """Active participants per unit id: everyone registered may take a round."""
+    return dict(db.session.execute(
+        select(User.unit_id, func.count()).where(User.role == "participant", User.active.is_(True))
+        .group_by(User.unit_id)
+    ).all())
+
+
 @dataclass
 class UnitProgress:
     unit: Unit
@@ -129,10 +137,7 @@ class UnitProgress:
 def progress_by_unit(round_: Round) -> list[UnitProgress]:
     """Per unit: registered participants and how many have not started, are answering, are done."""
     sweep_expired(round_.id)
-    registered = dict(db.session.execute(
-        select(User.unit_id, func.count()).where(User.role == "participant", User.active.is_(True))
-        .group_by(User.unit_id)
-    ).all())
+    registered = registered_by_unit()
     counts: dict[tuple[int, str], int] = {
         (unit_id, status): n for unit_id, status, n in db.session.execute(
             select(User.unit_id, Attempt.status, func.count()).join(User, Attempt.user_id == User.id)
