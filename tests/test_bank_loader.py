@@ -130,6 +130,8 @@ def test_sample_bank_passes_citation_checks(sources):
     ({"source": {"doc": "jianchafa-2018", "article": 70, "basis": "x"}}, "没有第 70 条"),
     ({"source": {"doc": "jianchafa-2018", "article": 8, "basis": "中华人民共和国国家监察委员会是最高监察机关。"}}, "逐字摘录"),
     ({"options": {"A": "最高人民法院", "B": "甲"}}, "在所引条文中找不到"),
+    ({"type": "多选", "options": {"A": "国家监察委员会", "B": "最高监察机关", "C": "最高审判机关"}, "answer": "BC"},
+     "正确选项 C「最高审判机关」在所引条文中找不到"),
     ({"type": "填空", "stem": "国家监察委员会是最高____。", "answer": ["审判机关"]}, "不在 source.basis 中"),
 ])
 def test_each_citation_rule(tmp_path, sources, fields, message):

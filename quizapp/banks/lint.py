@@ -78,8 +78,10 @@ def check_citation(q: Question, sources: dict[str, SourceDoc]) -> list[str]:
         for number, variants in enumerate(q.answer, start=1):
             if not any(squash(v) in basis for v in variants):
                 problems.append(f"第 {number} 个空的答案不在 source.basis 中")
-    if q.type == "single":
-        correct = dict(q.options).get(q.answer, "")
-        if squash(correct) not in squash(article.text):
-            problems.append(f"正确选项 {q.answer}「{correct}」在所引条文中找不到")
+    if q.type in ("single", "multiple"):
+        texts = dict(q.options)
+        article_text = squash(article.text)
+        for key in [q.answer] if q.type == "single" else q.answer:
+            if squash(texts.get(key, "")) not in article_text:
+                problems.append(f"正确选项 {key}「{texts.get(key, '')}」在所引条文中找不到")
     return problems

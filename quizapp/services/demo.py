@@ -94,8 +94,10 @@ def _seed_rounds(competition: Competition):
     preliminary = create_round(RoundSpec(stage="初赛", name="初赛（线上）", opens_at=prelim_opens,
                                          closes_at=prelim_opens + timedelta(days=2, hours=10), time_limit_minutes=40,
                                          sections=SIM_SECTIONS, **common))
-    semifinal = create_round(RoundSpec(stage="复赛", name="复赛", opens_at=now - timedelta(hours=1),
-                                       closes_at=now + timedelta(days=7), time_limit_minutes=30,
+    # The 复赛 opened at midnight today (北京时间) and runs a week, so printed logins can take it now.
+    today = clock.from_local(clock.to_local(now).replace(hour=0, minute=0))
+    semifinal = create_round(RoundSpec(stage="复赛", name="复赛", opens_at=today,
+                                       closes_at=today + timedelta(days=7, hours=18), time_limit_minutes=30,
                                        sections=[{"type": "single", "count": 10}, {"type": "multiple", "count": 5},
                                                  {"type": "judge", "count": 10}, {"type": "fill", "count": 5}],
                                        **common))
