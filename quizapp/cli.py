@@ -40,13 +40,12 @@ def friendly(command):
 class Progress:
     """A one-line counter on stderr for long work (imports, simulation, exports)."""
 
-    def __init__(self, label: str, total: int | None):
-        self.label, self.total = label, total
+    def __init__(self, label: str):
+        self.label = label
 
-    def __call__(self, done: int) -> None:
-        if done == self.total or done % 100 == 0:
-            of = f"/{self.total}" if self.total else ""
-            click.echo(f"\r{self.label}：{done}{of}", nl=done == self.total, err=True)
+    def __call__(self, done: int, total: int) -> None:
+        if done == total or done % 100 == 0:
+            click.echo(f"\r{self.label}：{done}/{total}", nl=done == total, err=True)
 
 
 bank_group = click.Group("bank", help="题库：检查、导入、统计")
@@ -101,7 +100,7 @@ def bank_import(paths, sources):
     from .services.banks import BankImportError, import_banks
 
     try:
-        report = import_banks(paths, load_sources(sources) if sources else None, progress=Progress("导入题目", None))
+        report = import_banks(paths, load_sources(sources) if sources else None, progress=Progress("导入题目"))
     except BankImportError as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
@@ -124,7 +123,7 @@ def roster_import(file, passwords_file):
         click.echo(error, err=True)
     if report.errors:
         raise click.ClickException(f"名单有 {len(report.errors)} 处错误，未导入任何人员")
-    issued = import_roster(report, Progress("导入人员", len(report.rows)))
+    issued = import_roster(report, Progress("导入人员"))
     write_passwords(issued, passwords_file)
     click.echo(f"已导入 {len(issued)} 人（新建单位 {len(report.new_units)} 个），初始密码已写入 {passwords_file}")
 

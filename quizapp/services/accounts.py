@@ -123,7 +123,8 @@ def _read_xlsx(path: Path) -> list[list]:
 
 
 def import_roster(report: RosterReport, progress=None) -> list[tuple[RosterRow, str]]:
-    """Write a validated roster in one transaction; returns (row, initial password) pairs."""
+    """Write a validated roster in one transaction; returns (row, initial password) pairs.
+    `progress`, if given, is called with (people written so far, total)."""
     if report.errors:
         raise ServiceError("名单有错误，未导入任何人员")
     units = {u.name: u for u in db.session.scalars(select(Unit))}
@@ -139,7 +140,7 @@ def import_roster(report: RosterReport, progress=None) -> list[tuple[RosterRow, 
                                 password_hash=hash_password(password)))
             issued.append((row, password))
             if progress:
-                progress(done)
+                progress(done, len(report.rows))
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -34,13 +34,13 @@ class ImportReport:
 
 def import_banks(paths, sources: dict[str, SourceDoc] | None = None, progress=None) -> ImportReport:
     """Lint then import. Raises BankImportError (nothing written) if any file has an error.
-    `progress`, if given, is called with the number of questions handled so far."""
+    `progress`, if given, is called with (questions handled so far, total)."""
     files, errors = lint_paths(paths, sources)
     if errors:
         raise BankImportError(errors)
     report = ImportReport()
     current = {q.qid: q for q in db.session.scalars(select(Question).where(Question.is_current.is_(True)))}
-    done = 0
+    done, total = 0, sum(len(f.questions) for f in files)
     try:
         for bank_file in files:
             bank = _upsert_bank(bank_file)
@@ -49,7 +49,7 @@ def import_banks(paths, sources: dict[str, SourceDoc] | None = None, progress=No
                 _import_question(bank, question, current.get(question.qid), report)
                 done += 1
                 if progress:
-                    progress(done)
+                    progress(done, total)
         db.session.commit()
     except Exception:
         db.session.rollback()
