@@ -1,0 +1,16 @@
+"""Database models (SQLAlchemy 2.0 typed). Times are naive UTC (see quizapp.clock).
+
+Models hold data and small derived properties only; the rules live in the pure modules
+(scoring, ranking, papers, advancement, prizes) and every write goes through quizapp.services.
+"""
+from .attempts import ATTEMPT_STATUSES, Attempt, AttemptEvent, AttemptItem
+from .audit import AuditEvent
+from .banks import Bank, Correction, Question
+from .people import ROLES, Unit, User
+from .rounds import ROUND_STATUSES, STAGES, Competition, Round, RoundEntrant, Team, TeamMember
+
+__all__ = [
+    "ATTEMPT_STATUSES", "ROLES", "ROUND_STATUSES", "STAGES", "Attempt", "AttemptEvent", "AttemptItem",
+    "AuditEvent", "Bank", "Competition", "Correction", "Question", "Round", "RoundEntrant", "Team",
+    "TeamMember", "Unit", "User",
+]
