@@ -21,6 +21,7 @@ class PoolQuestion:
     difficulty: int
     doc: str
     option_keys: tuple[str, ...] = ()
+    qid: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,22 @@ def arrange(groups: list[list[PoolQuestion]], seed: str) -> list[PaperItem]:
     return items
 
 
-def draw_paper(sections: list[Section], pool: list[PoolQuestion], paper_seed: str, order_seed: str) -> list[PaperItem]:
+def draw_paper(sections: list[Section], pool: list[PoolQuestion], paper_seed: str, order_seed: str,
+               avoid: frozenset[str] = frozenset()) -> list[PaperItem]:
     """A participant's paper. For a random draw per person pass a per-person `paper_seed`;
-    for one fixed paper pass the round's seed as `paper_seed`. `order_seed` is per person."""
-    return arrange(choose_questions(sections, pool, paper_seed), order_seed)
+    for one fixed paper pass the round's seed as `paper_seed`. `order_seed` is per person.
+
+    `avoid` (question ids the person saw in earlier rounds) is honoured section by section
+    where the pool allows: a section that cannot be filled from unseen questions draws from
+    all of them instead, rather than failing."""
+    if not avoid:
+        return arrange(choose_questions(sections, pool, paper_seed), order_seed)
+    unseen = [q for q in pool if q.qid not in avoid]
+    groups, taken = [], set()
+    for section in sections:
+        preferred = [q for q in unseen if q.id not in taken]
+        source = preferred if not check_rules([section], preferred) else [q for q in pool if q.id not in taken]
+        group = choose_questions([section], source, f"{paper_seed}:{len(groups)}")[0]
+        taken.update(q.id for q in group)
+        groups.append(group)
+    return arrange(groups, order_seed)

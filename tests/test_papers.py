@@ -44,3 +44,13 @@ def test_filters_and_shortfalls():
     with pytest.raises(PaperRuleError) as info:
         draw_paper([Section("single", 20), Section("single", 20)], POOL, "s", "s")
     assert "第 2 组" in str(info.value)
+
+
+def test_avoiding_seen_questions_where_the_pool_allows():
+    pool = [PoolQuestion(q.id, q.type, q.topic, q.difficulty, q.doc, q.option_keys, f"q{q.id}") for q in POOL]
+    seen = frozenset(f"q{i}" for i in range(1, 21))  # 20 of the 30 single-choice questions
+    paper = draw_paper([Section("single", 10), Section("fill", 3)], pool, "r:1", "r:1", avoid=seen)
+    singles = [i.question_id for i in paper[:10]]
+    assert all(i > 20 for i in singles)  # exactly the 10 unseen ones
+    short = draw_paper([Section("single", 15)], pool, "r:1", "r:1", avoid=seen)
+    assert len({i.question_id for i in short}) == 15  # not enough unseen: falls back to all

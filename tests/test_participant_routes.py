@@ -92,7 +92,7 @@ def test_save_resume_and_submit(app, client, round_id):
     assert save(client, attempt_id, token, 2, "A").status_code == 409
 
 
-def test_answers_released_only_after_the_round_closes(app, client, round_id, clock):
+def test_answers_released_only_after_the_round_closes_and_is_published(app, client, round_id, clock):
     login(client, "p1")
     attempt_id, token = start(client, round_id)
     client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
@@ -100,6 +100,12 @@ def test_answers_released_only_after_the_round_closes(app, client, round_id, clo
         basis = db.session.get(Attempt, attempt_id).items[0].question.source_basis
     assert basis not in client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     clock.advance(hours=3)
+    assert basis not in client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)  # over, not published
+    from quizapp.services.rounds import close_round, publish
+    with app.app_context():
+        round_ = db.session.get(Attempt, attempt_id).round
+        close_round(round_)
+        publish(round_)
     released = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "正确答案：" in released and basis in released and "解析" in released
 
@@ -111,7 +117,7 @@ def test_score_hidden_until_close_when_configured(app, build, client, clock):
     login(client, "p1")
     attempt_id, token = start(client, round_id)
     client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
-    assert "本轮结束后公布" in client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "成绩公布后可见" in client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
 
 
 def test_deadline_refuses_answers_and_finalizes(client, round_id, clock):

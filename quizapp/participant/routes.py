@@ -3,7 +3,7 @@
 Every attempt route loads the attempt through `own_attempt`, which answers 404 for any
 attempt that is not the signed-in participant's own.
 """
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Attempt, Round
 from ..services import ServiceError
 from ..services import attempts as attempt_service
+from ..services import entry
 from ..services.rounds import answers_released
 from .view_models import quiz_items, result_items
 
@@ -21,10 +22,11 @@ bp = Blueprint("participant", __name__)
 
 
 def own_attempt(attempt_id: int, finalize_expired: bool = True) -> Attempt:
-    """The signed-in participant's attempt (404 for anyone else's), finalized first if its
-    deadline has passed, so every page sees the attempt's true state."""
+    """The signed-in participant's attempt — their own, or their team's in a shared-paper team
+    round — and 404 for anyone else's. Finalized first if its deadline has passed, so every
+    page sees the attempt's true state."""
     attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or attempt.user_id != current_user.id:
+    if attempt is None or attempt_service.find_attempt(attempt.round, current_user) is not attempt:
         abort(404)
     if finalize_expired:
         attempt_service.finalize_if_expired(attempt)
@@ -44,13 +46,15 @@ def index():
 @participant_required
 def lobby():
     rounds = db.session.scalars(select(Round).where(Round.status != "draft").order_by(Round.opens_at)).all()
-    attempts = {a.round_id: a for a in db.session.scalars(select(Attempt).filter_by(user_id=current_user.id))}
+    attempts = {r.id: a for r in rounds if (a := attempt_service.find_attempt(r, current_user)) is not None}
     for attempt in attempts.values():
         attempt_service.finalize_if_expired(attempt)
     now = clock.now()
+    refusals = {r.id: entry.refusal(r, current_user, now) for r in rounds}
+    # A restricted round the person did not qualify for is shown only if they took part in it.
+    rounds = [r for r in rounds if r.id in attempts or refusals[r.id] != "您未获得本轮参赛资格"]
     return render_template("participant/lobby.html", rounds=rounds, attempts=attempts, now=now,
-                           can_start={r.id: attempt_service.round_accepts_starts(r, now) for r in rounds},
-                           form=PostForm())
+                           refusals=refusals, form=PostForm())
 
 
 @bp.route("/rounds/<int:round_id>/start", methods=["POST"])
@@ -71,6 +75,9 @@ def quiz(attempt_id: int):
     attempt = own_attempt(attempt_id)
     if attempt.finished:
         return redirect(url_for("participant.result", attempt_id=attempt.id))
+    key = f"device-{attempt.id}"
+    session[key] = attempt_service.open_on_device(attempt, current_user, session.get(key), request.remote_addr,
+                                                  request.user_agent.string)
     return render_template("participant/quiz.html", attempt=attempt, items=quiz_items(attempt),
                            remaining=attempt_service.remaining_seconds(attempt), form=PostForm())
 
@@ -85,7 +92,9 @@ def save_answer(attempt_id: int):
         return jsonify(ok=False, error="请求格式不正确"), 400
     try:
         attempt_service.save_response(attempt, payload["position"], payload.get("response"),
-                                      bool(payload.get("flagged", False)))
+                                      bool(payload.get("flagged", False)), session.get(f"device-{attempt.id}", ""))
+    except attempt_service.TakenOver as exc:
+        return jsonify(ok=False, error=str(exc), taken_over=True), 409
     except ServiceError as exc:
         db.session.refresh(attempt)
         code = 409 if attempt.finished or attempt_service.remaining_seconds(attempt) == 0 else 400
@@ -116,6 +125,6 @@ def result(attempt_id: int):
     if not attempt.finished:
         return redirect(url_for("participant.quiz", attempt_id=attempt.id))
     released = answers_released(attempt.round)
-    show_score = released or attempt.round.show_score == "on_submit"
+    show_score = released or (attempt.round.show_score == "on_submit" and not attempt.invalidated_at)
     return render_template("participant/result.html", attempt=attempt, released=released,
                            show_score=show_score, items=result_items(attempt) if released else [])

@@ -6,7 +6,9 @@ their hashes are stored.
 """
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import secrets
 from dataclasses import dataclass, field
@@ -18,10 +20,34 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Unit, User
-from . import ServiceError
+from . import ServiceError, audit
 
 HEADERS = {"姓名": "name", "单位": "unit", "准考证号": "username", "手机": "phone", "手机号": "phone"}
 PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read off a printed slip
+
+
+def _fernet():
+    from cryptography.fernet import Fernet
+
+    digest = hashlib.sha256(("initial-password:" + current_app.config["SECRET_KEY"]).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal_initial(password: str) -> str:
+    """Encrypt a generated password for printing on admission slips (never for logging in)."""
+    return _fernet().encrypt(password.encode()).decode()
+
+
+def unseal_initial(sealed: str | None) -> str:
+    """The printable initial password, or "" if none is kept or the key has changed since."""
+    from cryptography.fernet import InvalidToken
+
+    if not sealed:
+        return ""
+    try:
+        return _fernet().decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        return ""
 
 
 def hash_password(password: str) -> str:
@@ -63,22 +89,24 @@ class RosterReport:
     new_units: list[str] = field(default_factory=list)
 
 
-def read_roster(path: str | Path) -> RosterReport:
-    """Parse and validate a CSV (UTF-8, with or without BOM) or XLSX roster; nothing is written."""
+def read_roster(path: str | Path, create_units: bool = True, display_name: str | None = None) -> RosterReport:
+    """Parse and validate a CSV (UTF-8, with or without BOM) or XLSX roster; nothing is written.
+    With `create_units` False, a row naming a unit that does not exist is an error."""
     path = Path(path)
+    name = display_name or path.name
     report = RosterReport()
     try:
         table = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        report.errors.append(f"{path.name}: 无法读取：{exc}")
+        report.errors.append(f"{name}: 无法读取：{exc}")
         return report
     if not table:
-        report.errors.append(f"{path.name}: 文件为空")
+        report.errors.append(f"{name}: 文件为空")
         return report
     columns = {i: HEADERS.get(str(h).strip()) for i, h in enumerate(table[0]) if h is not None}
     missing = {"name", "unit", "username"} - set(columns.values())
     if missing:
-        report.errors.append(f"{path.name} 第 1 行：表头必须包含 姓名、单位、准考证号（可选 手机）")
+        report.errors.append(f"{name} 第 1 行：表头必须包含 姓名、单位、准考证号（可选 手机）")
         return report
     existing = set(db.session.scalars(select(User.username)))
     units = set(db.session.scalars(select(Unit.name)))
@@ -92,18 +120,20 @@ def read_roster(path: str | Path) -> RosterReport:
         problems = [label for key, label in (("name", "姓名"), ("unit", "单位"), ("username", "准考证号"))
                     if not getattr(row, key)]
         if problems:
-            report.errors.append(f"{path.name} 第 {line} 行：{'、'.join(problems)}为空")
+            report.errors.append(f"{name} 第 {line} 行：{'、'.join(problems)}为空")
             continue
         if row.username in seen:
-            report.errors.append(f"{path.name} 第 {line} 行：准考证号 {row.username} 与第 {seen[row.username]} 行重复")
+            report.errors.append(f"{name} 第 {line} 行：准考证号 {row.username} 与第 {seen[row.username]} 行重复")
         elif row.username in existing:
-            report.errors.append(f"{path.name} 第 {line} 行：准考证号 {row.username} 已存在，不会覆盖已有人员")
+            report.errors.append(f"{name} 第 {line} 行：准考证号 {row.username} 已存在，不会覆盖已有人员")
         seen.setdefault(row.username, line)
-        if row.unit not in units and row.unit not in report.new_units:
+        if row.unit not in units and not create_units:
+            report.errors.append(f"{name} 第 {line} 行：单位“{row.unit}”不存在")
+        elif row.unit not in units and row.unit not in report.new_units:
             report.new_units.append(row.unit)
         report.rows.append(row)
     if not report.rows and not report.errors:
-        report.errors.append(f"{path.name}: 没有人员数据")
+        report.errors.append(f"{name}: 没有人员数据")
     return report
 
 
@@ -137,10 +167,12 @@ def import_roster(report: RosterReport, progress=None) -> list[tuple[RosterRow, 
             password = new_password()
             db.session.add(User(username=row.username, name=row.name, role="participant",
                                 unit=units[row.unit], phone=row.phone or None,
-                                password_hash=hash_password(password)))
+                                password_hash=hash_password(password), initial_password_enc=seal_initial(password)))
             issued.append((row, password))
             if progress:
                 progress(done, len(report.rows))
+        audit.record("roster.import", f"{len(issued)} 人", f"导入 {len(issued)} 人，新建单位 {len(report.new_units)} 个",
+                     new_units=report.new_units)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -11,6 +11,7 @@ Guarantees:
 """
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from sqlalchemy import exists, select, update
@@ -19,10 +20,10 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..extensions import db
-from ..models import Attempt, AttemptItem, Question, Round, User
+from ..models import Attempt, AttemptEvent, AttemptItem, Question, Round, User
 from ..papers import PaperRuleError, PoolQuestion, Section, draw_paper
 from ..scoring import ScoringRules, max_score, score_response
-from . import ServiceError
+from . import ServiceError, entry
 
 MAX_FILL_LENGTH = 200
 
@@ -33,43 +34,52 @@ def scoring_rules(round_: Round) -> ScoringRules:
 
 
 def question_pool() -> list[PoolQuestion]:
+    """Every question that new papers may use: current versions, not disabled or voided."""
     rows = db.session.execute(
         select(Question.id, Question.type, Question.topic, Question.difficulty, Question.source_doc,
-               Question.options).where(Question.is_current.is_(True))
+               Question.options, Question.qid)
+        .where(Question.is_current.is_(True), Question.disabled.is_(False), Question.void.is_(None))
     )
     return [PoolQuestion(r.id, r.type, r.topic, r.difficulty, r.source_doc,
-                         tuple(key for key, _ in r.options)) for r in rows]
+                         tuple(key for key, _ in r.options), r.qid) for r in rows]
 
 
-def round_accepts_starts(round_: Round, now) -> bool:
-    return round_.status == "open" and round_.opens_at <= now < round_.closes_at
+def find_attempt(round_: Round, user: User) -> Attempt | None:
+    """The attempt this person answers in: their own, or in a shared-paper team round their team's."""
+    if round_.team_scoring == "shared":
+        team = entry.team_of(round_, user)
+        if team is not None:
+            return db.session.scalar(select(Attempt).filter_by(round_id=round_.id, team_id=team.id))
+    return db.session.scalar(select(Attempt).filter_by(round_id=round_.id, user_id=user.id))
 
 
 def start_attempt(round_: Round, user: User, pool: list[PoolQuestion] | None = None) -> Attempt:
     """The user's attempt at `round_`, created (paper drawn) on first call, else resumed.
-    `pool` lets a caller starting many attempts load the question pool once."""
-    existing = db.session.scalar(select(Attempt).filter_by(round_id=round_.id, user_id=user.id))
+    Raises ServiceError (Chinese) when the user may not start it. `pool` lets a caller
+    starting many attempts load the question pool once."""
+    existing = find_attempt(round_, user)
     if existing is not None:
         finalize_if_expired(existing)
         return existing
     now = clock.now()
-    if user.role != "participant" or not user.active:
-        raise ServiceError("只有参赛人员可以答题")
-    if not round_accepts_starts(round_, now):
-        raise ServiceError("本轮竞赛当前不在开放时间内")
+    problem = entry.refusal(round_, user, now)
+    if problem:
+        raise ServiceError(problem)
+    team = entry.team_of(round_, user) if round_.team_scoring == "shared" else None
     sections = [Section.from_dict(s) for s in round_.rules]
-    person_seed = f"{round_.seed}:{user.id}"
+    person_seed = f"{round_.seed}:{'team' + str(team.id) if team else user.id}"
     paper_seed = person_seed if round_.draw_mode == "random" else round_.seed
+    avoid = entry.seen_qids(round_, user) if round_.avoid_seen and not team else frozenset()
     try:
-        paper = draw_paper(sections, pool if pool is not None else question_pool(), paper_seed, person_seed)
+        paper = draw_paper(sections, pool if pool is not None else question_pool(), paper_seed, person_seed, avoid)
     except PaperRuleError as exc:
         raise ServiceError(f"题库不足，无法组卷：{exc}") from exc
     deadline = min(now + timedelta(minutes=round_.time_limit_minutes), round_.closes_at)
     types = dict(db.session.execute(
         select(Question.id, Question.type).where(Question.id.in_([p.question_id for p in paper]))
     ).all())
-    attempt = Attempt(round_id=round_.id, user_id=user.id, status="in_progress", started_at=now,
-                      deadline_at=deadline,
+    attempt = Attempt(round_id=round_.id, user_id=user.id, team_id=team.id if team else None,
+                      status="in_progress", started_at=now, deadline_at=deadline,
                       max_score=max_score([types[p.question_id] for p in paper], scoring_rules(round_)))
     attempt.items = [
         AttemptItem(position=i, question_id=p.question_id, option_order=list(p.option_order))
@@ -79,12 +89,31 @@ def start_attempt(round_: Round, user: User, pool: list[PoolQuestion] | None = N
     try:
         db.session.commit()
     except IntegrityError:
-        # Two starts raced (double click, two devices): the other one's paper wins.
+        # Two starts raced (double click, two devices, two team members): the other paper wins.
         db.session.rollback()
-        attempt = db.session.scalar(select(Attempt).filter_by(round_id=round_.id, user_id=user.id))
+        attempt = find_attempt(round_, user)
         if attempt is None:
             raise
     return attempt
+
+
+def open_on_device(attempt: Attempt, user: User, token: str | None, ip: str, user_agent: str) -> str:
+    """Make this browser the attempt's one answering device and log the start or resume.
+
+    Returns the device token the browser must keep. A browser whose token differs from the
+    attempt's takes the attempt over; the previous device's saves are refused from then on."""
+    kind = "start" if not attempt.events else "resume"
+    if token and token == attempt.device_token:
+        kind = "resume"
+    else:
+        if attempt.device_token:
+            kind = "takeover"
+        token = secrets.token_urlsafe(24)
+        attempt.device_token = token
+    db.session.add(AttemptEvent(attempt_id=attempt.id, user_id=user.id, kind=kind, at=clock.now(),
+                                ip=(ip or "")[:64], user_agent=(user_agent or "")[:300]))
+    db.session.commit()
+    return token
 
 
 def to_bank_response(question: Question, option_order: list[str], raw):
@@ -125,8 +154,13 @@ def to_display_response(question: Question, option_order: list[str], stored):
     return sorted(letter[k] for k in stored if k in letter)
 
 
-def save_response(attempt: Attempt, position: int, raw, flagged: bool) -> None:
-    """Store one response; commit, or raise ServiceError if the attempt no longer takes answers."""
+class TakenOver(ServiceError):
+    """The attempt is now open on another device."""
+
+
+def save_response(attempt: Attempt, position: int, raw, flagged: bool, device_token: str | None = None) -> None:
+    """Store one response; commit, or raise ServiceError if the attempt no longer takes answers
+    (TakenOver if `device_token` is given and another device has taken the attempt over)."""
     item = db.session.scalar(select(AttemptItem).filter_by(attempt_id=attempt.id, position=position))
     if item is None:
         raise ServiceError("题号不存在")
@@ -135,8 +169,10 @@ def save_response(attempt: Attempt, position: int, raw, flagged: bool) -> None:
     # Shared row lock on PostgreSQL: finalizing (FOR UPDATE) waits for this save, and a save
     # that waited sees the finalized status. A no-op on SQLite, where the UPDATE below is atomic.
     db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update(read=True))
-    still_open = exists().where(Attempt.id == attempt.id, Attempt.status == "in_progress",
-                                Attempt.deadline_at > now)
+    conditions = [Attempt.id == attempt.id, Attempt.status == "in_progress", Attempt.deadline_at > now]
+    if device_token is not None:
+        conditions.append(Attempt.device_token == device_token)
+    still_open = exists().where(*conditions)
     result = db.session.execute(
         update(AttemptItem).where(AttemptItem.id == item.id, still_open)
         .values(response=response, flagged=bool(flagged), saved_at=now)
@@ -144,7 +180,10 @@ def save_response(attempt: Attempt, position: int, raw, flagged: bool) -> None:
     )
     if result.rowcount != 1:
         db.session.rollback()
+        db.session.refresh(attempt)
         finalize_if_expired(attempt)
+        if not attempt.finished and device_token is not None and attempt.device_token != device_token:
+            raise TakenOver("此试卷已在另一台设备上打开，本设备上的答案未保存，请在新设备上继续作答")
         raise ServiceError("答题时间已到或已交卷，答案未能保存")
     db.session.commit()
 
@@ -194,10 +233,22 @@ def score_attempt(attempt: Attempt) -> None:
         select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
         .options(selectinload(AttemptItem.question)).execution_options(populate_existing=True)
     ).all()
+    possible = 0.0
     for item in items:
-        item.points = score_response(item.question.type, item.question.answer, item.response, rules)
+        question = item.question
+        full = rules.points_for(question.type)
+        if question.void == "drop":  # voided and dropped from the total for everyone
+            item.points = 0.0
+            continue
+        possible += full
+        if question.void == "award":  # voided: everyone gets the points
+            item.points = full
+        else:
+            item.points = score_response(question.type, question.answer, item.response, rules)
         total += item.points
-    attempt.score = round(total, 2)
+    attempt.max_score = round(possible, 2)
+    # An invalidated attempt keeps its item points for the record but scores 0.
+    attempt.score = 0.0 if attempt.invalidated_at else round(total, 2)
     end = attempt.submitted_at or attempt.deadline_at
     attempt.time_used = max(0, int((end - attempt.started_at).total_seconds()))
 
@@ -208,6 +259,12 @@ def sweep_expired(round_id: int | None = None) -> int:
     if round_id is not None:
         query = query.where(Attempt.round_id == round_id)
     return sum(finalize(a, "expired") for a in db.session.scalars(query).all())
+
+
+def rescore(attempt: Attempt) -> None:
+    """Re-score a finalized attempt after a correction, an invalidation or a reopening. No commit."""
+    if attempt.finished:
+        score_attempt(attempt)
 
 
 def remaining_seconds(attempt: Attempt) -> int:

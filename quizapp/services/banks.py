@@ -16,6 +16,7 @@ from ..banks.loader import BankError, BankFile
 from ..banks.sources import SourceDoc
 from ..extensions import db
 from ..models import Bank, Question
+from . import audit
 
 
 class BankImportError(Exception):
@@ -50,6 +51,9 @@ def import_banks(paths, sources: dict[str, SourceDoc] | None = None, progress=No
                 done += 1
                 if progress:
                     progress(done, total)
+        audit.record("bank.import", "、".join(report.banks),
+                     f"新增 {report.added}，更新 {report.changed}，未变 {report.unchanged}",
+                     files=[Path(f.path).name for f in files])
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -14,16 +14,18 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import Attempt, Round, Unit, User
+from ..prizes import award
 from ..ranking import Result, UnitInput, UnitRow, rank_individuals, rank_units
 from .attempts import sweep_expired
-from .rounds import registered_by_unit
+from .entry import registered_by_unit
 
 UNIT_METHOD_LABELS = {"mean": "平均分", "sum": "总分", "best_k": "前 k 名平均分"}
 
 
 @dataclass
 class IndividualRow:
-    rank: int
+    attempt_id: int
+    rank: int | None
     name: str
     username: str
     unit: str
@@ -32,31 +34,51 @@ class IndividualRow:
     time_used: int
     submitted_at: datetime
     status: str
+    unit_id: int | None = None
+    prize: str = ""
 
 
-def individual_leaderboard(round_: Round) -> list[IndividualRow]:
-    sweep_expired(round_.id)
+def individual_leaderboard(round_: Round, group: str | None = None, unit_id: int | None = None,
+                           sweep: bool = True) -> list[IndividualRow]:
+    """Finalized attempts ranked (quizapp.ranking); invalidated attempts follow, unranked.
+    `group` / `unit_id` filter the rows shown; ranks stay those of the whole round.
+    `sweep` finalizes expired attempts first (it commits); pass False inside a transaction."""
+    if sweep:
+        sweep_expired(round_.id)
     query = (
-        select(Attempt, User.name, User.username, Unit.name.label("unit"))
+        select(Attempt, User.name, User.username, Unit.name.label("unit"), Unit.id.label("unit_id"),
+               Unit.group_name)
         .join(User, Attempt.user_id == User.id).outerjoin(Unit, User.unit_id == Unit.id)
         .where(Attempt.round_id == round_.id, Attempt.status != "in_progress")
     )
     found = {}
-    results = []
-    for attempt, name, username, unit in db.session.execute(query):
-        found[attempt.id] = (attempt, name, username, unit or "")
-        results.append(Result(attempt.id, round(attempt.score or 0, 2), attempt.time_used or 0, attempt.submitted_at))
+    results, invalid = [], []
+    for attempt, name, username, unit, uid, group_name in db.session.execute(query):
+        found[attempt.id] = (attempt, name, username, unit or "", uid, group_name)
+        if attempt.invalidated_at:
+            invalid.append(attempt.id)
+        else:
+            results.append(Result(attempt.id, round(attempt.score or 0, 2), attempt.time_used or 0, attempt.submitted_at))
+    ranked = rank_individuals(results) + [(None, found[a][0]) for a in invalid]
     rows = []
-    for rank, result in rank_individuals(results):
-        attempt, name, username, unit = found[result.key]
-        rows.append(IndividualRow(rank, name, username, unit, result.score, attempt.max_score,
-                                  result.time_used, result.submitted_at, attempt.status_label))
+    for rank, result in ranked:
+        attempt, name, username, unit, uid, group_name = found[result.id if rank is None else result.key]
+        if (group and group_name != group) or (unit_id and uid != unit_id):
+            continue
+        rows.append(IndividualRow(attempt.id, rank, name, username, unit, round(attempt.score or 0, 2),
+                                  attempt.max_score, attempt.time_used or 0, attempt.submitted_at,
+                                  attempt.status_label, uid, award(rank, (round_.prizes or {}).get("individual"))))
     return rows
 
 
-def unit_leaderboard(round_: Round) -> list[UnitRow]:
+def unit_leaderboard(round_: Round, group: str | None = None) -> list[UnitRow]:
+    """Units ranked by the round's method (quizapp.ranking); in a team round, the teams.
+    `group` filters the rows shown; ranks stay those of the whole round."""
+    if round_.is_team:
+        from .teams import team_leaderboard
+        return _in_group(team_leaderboard(round_), group)
     sweep_expired(round_.id)
-    registered = registered_by_unit()
+    registered = registered_by_unit(round_)
     scores: dict[int, list[float]] = {}
     for unit_id, score in db.session.execute(
         select(User.unit_id, Attempt.score).join(User, Attempt.user_id == User.id)
@@ -67,7 +89,18 @@ def unit_leaderboard(round_: Round) -> list[UnitRow]:
         UnitInput(unit.id, unit.name, registered.get(unit.id, 0), tuple(scores.get(unit.id, ())))
         for unit in db.session.scalars(select(Unit))
     ]
-    return rank_units(units, round_.unit_method, round_.unit_k)
+    return _in_group(rank_units(units, round_.unit_method, round_.unit_k), group)
+
+
+def _in_group(rows: list[UnitRow], group: str | None) -> list[UnitRow]:
+    if not group:
+        return rows
+    members = set(db.session.scalars(select(Unit.id).where(Unit.group_name == group)))
+    return [row for row in rows if row.key in members]
+
+
+def unit_groups() -> list[str]:
+    return [g for g in db.session.scalars(select(Unit.group_name).distinct().order_by(Unit.group_name)) if g]
 
 
 def format_duration(seconds: int | None) -> str:

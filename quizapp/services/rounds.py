@@ -13,7 +13,7 @@ from ..models import Attempt, Competition, Round, Unit, User
 from ..papers import Section, available, check_rules
 from ..ranking import UNIT_METHODS
 from ..scoring import DEFAULT_POINTS, MULTIPLE_RULES
-from . import ServiceError
+from . import ServiceError, audit, entry
 from .attempts import question_pool, sweep_expired
 
 
@@ -54,6 +54,9 @@ def create_round(spec: RoundSpec) -> Round:
         show_score=spec.show_score, unit_method=spec.unit_method, unit_k=spec.unit_k,
     )
     db.session.add(round_)
+    db.session.flush()
+    audit.record("round.create", round_.name, f"新建{round_.stage}轮次，{round_.question_count} 题，"
+                 f"{round_.time_limit_minutes} 分钟", rules=round_.rules, points=round_.points)
     db.session.commit()
     return round_
 
@@ -91,17 +94,22 @@ def open_round(round_: Round) -> None:
     if shortfalls:
         raise ServiceError("题库不足，不能开放：" + "；".join(shortfalls))
     round_.status = "open"
+    audit.record("round.open", round_.name, "开放本轮")
     db.session.commit()
 
 
-def close_round(round_: Round) -> int:
+def close_round(round_: Round, reason: str = "") -> int:
     """Close the round now: no new starts, open attempts end now and are scored.
+    Closing before the scheduled time is recorded with `reason`.
     Returns the number of attempts finalized by closing."""
     if round_.status != "open":
         raise ServiceError("只有进行中的轮次可以结束")
     now = clock.now()
     round_.status = "closed"
-    if round_.closes_at > now:
+    early = round_.closes_at > now
+    audit.record("round.close", round_.name, ("提前结束：" + (reason or "未说明原因")) if early else "按时结束",
+                 scheduled_close=clock.to_local(round_.closes_at).isoformat(" ", "minutes"))
+    if early:
         round_.closes_at = now
     db.session.execute(
         Attempt.__table__.update()
@@ -112,17 +120,21 @@ def close_round(round_: Round) -> int:
     return sweep_expired(round_.id)
 
 
+def publish(round_: Round, published: bool = True) -> None:
+    """Publish (or withdraw) the round's results to participants. Only a closed round's."""
+    if published and round_.status != "closed":
+        raise ServiceError("本轮结束后才能公布成绩")
+    round_.published_at = clock.now() if published else None
+    audit.record("round.publish" if published else "round.unpublish", round_.name,
+                 "公布成绩" if published else "撤回已公布的成绩")
+    db.session.commit()
+
+
 def answers_released(round_: Round) -> bool:
-    """Correct answers, explanations and citations are shown only once the round is over."""
-    return round_.status == "closed" or (round_.status == "open" and clock.now() >= round_.closes_at)
-
-
-def registered_by_unit() -> dict[int, int]:
-    """Active participants per unit id: everyone registered may take a round."""
-    return dict(db.session.execute(
-        select(User.unit_id, func.count()).where(User.role == "participant", User.active.is_(True))
-        .group_by(User.unit_id)
-    ).all())
+    """Scores, correct answers, explanations and citations reach participants only once the
+    round is over and the organizer has published its results."""
+    over = round_.status == "closed" or (round_.status == "open" and clock.now() >= round_.closes_at)
+    return over and round_.published_at is not None
 
 
 @dataclass
@@ -137,7 +149,7 @@ class UnitProgress:
 def progress_by_unit(round_: Round) -> list[UnitProgress]:
     """Per unit: registered participants and how many have not started, are answering, are done."""
     sweep_expired(round_.id)
-    registered = registered_by_unit()
+    registered = entry.registered_by_unit(round_)
     counts: dict[tuple[int, str], int] = {
         (unit_id, status): n for unit_id, status, n in db.session.execute(
             select(User.unit_id, Attempt.status, func.count()).join(User, Attempt.user_id == User.id)

@@ -91,6 +91,9 @@
         itemState.textContent = "";
         if (typeof reply.body.remaining === "number") { deadline = Date.now() + reply.body.remaining * 1000; }
         if (pending[position]) { send(position); }
+      } else if (reply.status === 409 && reply.body.taken_over) {
+        // Another device has opened this attempt: stop here, keep nothing pending.
+        takenOver(reply.body.error);
       } else if (reply.status === 409) {
         // The server no longer takes answers: time is up or the attempt was submitted elsewhere.
         itemState.textContent = reply.body.error || "答题已结束";
@@ -123,6 +126,19 @@
       Object.keys(pending).forEach(function (p) { send(Number(p)); });
       window.setTimeout(wait, 200);
     })();
+  }
+
+  function takenOver(message) {
+    finished = true;
+    pending = {};
+    storePending();
+    root.classList.add("locked");
+    stateEl.classList.add("failed");
+    stateEl.textContent = "已在其他设备打开";
+    var banner = document.getElementById("taken-over");
+    banner.textContent = message || "此试卷已在另一台设备上打开，本设备已停止答题。";
+    banner.hidden = false;
+    document.getElementById("submit-form").hidden = true;
   }
 
   function finish() {

@@ -1,0 +1,54 @@
+"""The audit log. `record` adds an event to the caller's transaction, so an action and its
+audit entry are committed together or not at all."""
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import clock
+from ..extensions import db
+from ..models import AuditEvent
+
+ACTIONS = {
+    "bank.import": "导入题库", "question.disable": "停用题目", "question.enable": "启用题目",
+    "question.correct": "更正答案", "question.void": "作废题目",
+    "roster.import": "导入名单", "person.edit": "修改人员", "person.disable": "停用人员", "person.enable": "启用人员",
+    "person.reset_password": "重置密码", "person.create_liaison": "设置联络员",
+    "round.create": "新建轮次", "round.edit": "修改轮次", "round.delete": "删除轮次", "round.open": "开放轮次",
+    "round.close": "结束轮次", "round.publish": "公布成绩", "round.unpublish": "撤回公布", "round.prizes": "设置奖项",
+    "attempt.extend": "延长时间", "attempt.reopen": "重新开放试卷", "attempt.invalidate": "作废成绩",
+    "advance.confirm": "确认晋级", "advance.undo": "撤销晋级", "team.form": "组建队伍",
+}
+
+
+def actor_id() -> int | None:
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
+def record(action: str, target: str, summary: str, **details) -> AuditEvent:
+    """Add one audit event (no commit). `details` may carry before/after values."""
+    event = AuditEvent(at=clock.now(), actor_id=actor_id(), action=action, target=target,
+                       summary=summary, details=details)
+    db.session.add(event)
+    return event
+
+
+def recent(limit: int = 200, action: str | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(db.session.scalars(query))
+
+
+def export_table(events: list[AuditEvent]) -> tuple[list[str], list[list], list[int]]:
+    headers = ["时间（北京时间）", "操作人", "操作", "对象", "说明", "详情"]
+    rows = [
+        [clock.to_local(e.at).strftime("%Y-%m-%d %H:%M:%S"), e.actor.name if e.actor else "命令行",
+         ACTIONS.get(e.action, e.action), e.target, e.summary,
+         "；".join(f"{k}: {v}" for k, v in (e.details or {}).items())]
+        for e in events
+    ]
+    return headers, rows, [20, 14, 12, 30, 40, 60]

@@ -1,0 +1,78 @@
+"""Editing people: details, disabling, password resets, liaisons, admission slips."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Round, Unit, User
+from . import ServiceError, audit
+from .accounts import hash_password, new_password, seal_initial, unseal_initial
+
+
+def update_person(user: User, name: str, unit_id: int, phone: str, group_name: str | None = None) -> None:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise ServiceError("单位不存在")
+    if not name.strip():
+        raise ServiceError("姓名不能为空")
+    before = {"name": user.name, "unit": user.unit.name if user.unit else "", "phone": user.phone or ""}
+    user.name, user.unit_id, user.phone = name.strip(), unit.id, phone.strip() or None
+    after = {"name": user.name, "unit": unit.name, "phone": user.phone or ""}
+    audit.record("person.edit", f"{user.name}（{user.username}）", "修改人员信息", before=before, after=after)
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, reason: str) -> None:
+    if user.role == "admin":
+        raise ServiceError("不能在此停用组织者账号")
+    user.active = active
+    audit.record("person.enable" if active else "person.disable", f"{user.name}（{user.username}）", reason or "")
+    db.session.commit()
+
+
+def reset_password(user: User) -> str:
+    """A new generated password, returned once for printing; the slip shows it too."""
+    password = new_password()
+    user.password_hash = hash_password(password)
+    user.initial_password_enc = seal_initial(password)
+    audit.record("person.reset_password", f"{user.name}（{user.username}）", "重置密码")
+    db.session.commit()
+    return password
+
+
+def create_liaison(unit: Unit, username: str, name: str) -> str:
+    """A unit liaison account; returns its generated password (shown once)."""
+    if db.session.scalar(select(User).filter_by(username=username)):
+        raise ServiceError(f"用户名 {username} 已存在")
+    password = new_password(10)
+    db.session.add(User(username=username, name=name, role="liaison", unit_id=unit.id,
+                        password_hash=hash_password(password)))
+    audit.record("person.create_liaison", unit.name, f"设置联络员 {name}（{username}）")
+    db.session.commit()
+    return password
+
+
+@dataclass
+class Slip:
+    name: str
+    unit: str
+    username: str
+    password: str
+    rounds: list[Round]
+
+
+def admission_slips(unit_id: int | None = None) -> list[Slip]:
+    """Slips for every active participant (or one unit's), with the rounds they may take."""
+    query = select(User).where(User.role == "participant", User.active.is_(True)).order_by(User.unit_id, User.username)
+    if unit_id:
+        query = query.where(User.unit_id == unit_id)
+    rounds = db.session.scalars(select(Round).where(Round.status != "closed").order_by(Round.opens_at)).all()
+    entrants = {(e.round_id, e.user_id) for r in rounds if r.restricted for e in r.entrants}
+    slips = []
+    for user in db.session.scalars(query):
+        mine = [r for r in rounds if not r.restricted or (r.id, user.id) in entrants]
+        slips.append(Slip(user.name, user.unit.name if user.unit else "", user.username,
+                          unseal_initial(user.initial_password_enc) or "（已修改，请联系组织者）", mine))
+    return slips
