@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from .. import clock
 from ..extensions import db
 from ..models import Attempt, Competition, Round, Unit, User
+from ..models.rounds import TEAM_SCORING
 from ..papers import Section, available, check_rules
 from ..ranking import UNIT_METHODS
 from ..scoring import DEFAULT_POINTS, MULTIPLE_RULES
@@ -35,6 +36,9 @@ class RoundSpec:
     show_score: str = "on_submit"
     unit_method: str = "mean"
     unit_k: int | None = None
+    avoid_seen: bool = True
+    team_size: int | None = None
+    team_scoring: str | None = None
 
 
 def create_round(spec: RoundSpec) -> Round:
@@ -52,6 +56,8 @@ def create_round(spec: RoundSpec) -> Round:
         points={**DEFAULT_POINTS, **(spec.points or {})}, multiple_rule=spec.multiple_rule,
         partial_fraction=spec.partial_fraction, draw_mode=spec.draw_mode, seed=secrets.token_hex(8),
         show_score=spec.show_score, unit_method=spec.unit_method, unit_k=spec.unit_k,
+        avoid_seen=spec.avoid_seen, team_size=spec.team_size or None,
+        team_scoring=(spec.team_scoring or "shared") if spec.team_size else None,
     )
     db.session.add(round_)
     db.session.flush()
@@ -77,6 +83,10 @@ def validate_spec(spec: RoundSpec) -> list[str]:
         problems.append("多选题计分规则无效")
     if spec.draw_mode not in ("random", "fixed"):
         problems.append("组卷方式无效")
+    if spec.team_size is not None and spec.team_size and not 1 <= spec.team_size <= 10:
+        problems.append("每队人数应在 1–10 之间")
+    if spec.team_size and (spec.team_scoring or "shared") not in TEAM_SCORING:
+        problems.append("团体赛计分方式无效")
     if spec.unit_method not in UNIT_METHODS or (spec.unit_method == "best_k" and not spec.unit_k):
         problems.append("单位排名方式无效（取前 k 名平均时必须填写 k）")
     return problems
