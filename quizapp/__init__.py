@@ -15,7 +15,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .auth.routes import bp as auth_bp
     from .config import load_config
     from .extensions import csrf, db, login_manager, migrate
-    from .organizer.routes import bp as organizer_bp
+    from .organizer import bp as organizer_bp
+    from .liaison.routes import bp as liaison_bp
     from .participant.routes import bp as participant_bp
 
     app = Flask(__name__, instance_relative_config=True)
@@ -27,5 +28,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(participant_bp)
     app.register_blueprint(organizer_bp, url_prefix="/admin")
+    app.register_blueprint(liaison_bp, url_prefix="/unit")
     views_support.init_app(app)
     return app

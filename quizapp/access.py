@@ -44,3 +44,4 @@ def _role_required(role: str):
 
 organizer_required = _role_required("admin")
 participant_required = _role_required("participant")
+liaison_required = _role_required("liaison")

@@ -12,7 +12,9 @@ bp = Blueprint("auth", __name__)
 
 
 def home_for(user) -> str:
-    return url_for("organizer.index") if user.is_admin else url_for("participant.lobby")
+    if user.is_admin:
+        return url_for("organizer.index")
+    return url_for("liaison.home") if user.is_liaison else url_for("participant.lobby")
 
 
 @bp.route("/login", methods=["GET", "POST"])

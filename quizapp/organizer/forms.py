@@ -1,5 +1,7 @@
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, SubmitField
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (BooleanField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import STAGES
@@ -35,6 +37,9 @@ class RoundForm(FlaskForm):
     show_score = SelectField("成绩显示", choices=[("on_submit", "交卷后立即显示得分"), ("after_close", "本轮结束后显示得分")])
     unit_method = SelectField("单位排名方式", choices=[("mean", "参赛人员平均分"), ("sum", "参赛人员总分"), ("best_k", "前 k 名平均分")])
     unit_k = IntegerField("k（前 k 名）", validators=[Optional(), NumberRange(1, 100)])
+    avoid_seen = BooleanField("尽量避开参赛人员在前几轮做过的题", default=True)
+    team_size = IntegerField("团体赛每队人数（个人赛留空）", validators=[Optional(), NumberRange(1, 10, "应在 1–10 之间")])
+    team_scoring = SelectField("团体赛计分", default="shared", choices=[("shared", "全队共答一份试卷"), ("sum", "队员个人得分之和"), ("mean", "队员个人得分平均")])
     submit = SubmitField("保存轮次")
 
     def sections(self) -> list[dict]:
@@ -46,3 +51,84 @@ class RoundForm(FlaskForm):
 
     def points(self) -> dict:
         return {qtype: float(getattr(self, f"points_{qtype}").data) for qtype, _ in TYPES}
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500)])
+
+
+class ExtendForm(FlaskForm):
+    minutes = IntegerField("分钟", default=10, validators=[InputRequired("请填写分钟数"), NumberRange(1, 240, "应在 1–240 分钟之间")])
+    reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500)])
+
+
+class AdvanceForm(FlaskForm):
+    """An advancement rule and manual changes (one "准考证号 理由" per line)."""
+
+    per_unit = IntegerField("每单位前几名", validators=[Optional(), NumberRange(1, 1000)])
+    top_n = IntegerField("总排名前几名", validators=[Optional(), NumberRange(1, 100000)])
+    min_score = DecimalField("分数线（不低于）", places=1, validators=[Optional(), NumberRange(0, 100000)])
+    fill_to = IntegerField("再按总排名递补至（人）", validators=[Optional(), NumberRange(1, 100000)])
+    add = TextAreaField("手动增加（每行：准考证号 理由）", validators=[Optional(), Length(max=20000)])
+    remove = TextAreaField("手动移除（每行：准考证号 理由）", validators=[Optional(), Length(max=20000)])
+    preview = SubmitField("预览")
+    confirm = SubmitField("确认晋级")
+
+    def rule_dict(self) -> dict:
+        return {"per_unit": self.per_unit.data, "top_n": self.top_n.data,
+                "min_score": float(self.min_score.data) if self.min_score.data is not None else None,
+                "fill_to": self.fill_to.data}
+
+
+class CorrectionForm(FlaskForm):
+    answer = TextAreaField("正确答案", validators=[DataRequired("请填写正确答案"), Length(max=2000)])
+    reason = StringField("更正原因", validators=[DataRequired("请填写更正原因"), Length(max=500)])
+
+
+class VoidForm(FlaskForm):
+    mode = SelectField("处理方式", choices=[("award", "作废，所有人得分"), ("drop", "作废，不计入总分"), ("restore", "恢复正常计分")])
+    reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500)])
+
+
+class PersonForm(FlaskForm):
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=64)])
+    unit_id = SelectField("单位", coerce=int, choices=[])
+    phone = StringField("手机", validators=[Optional(), Length(max=32)])
+
+
+class RosterUploadForm(FlaskForm):
+    file = FileField("名单文件（CSV 或 XLSX）", validators=[FileRequired("请选择文件"), FileAllowed(["csv", "xlsx"], "只接受 CSV 或 XLSX 文件")])
+    create_units = SelectField("名单中出现新单位时", choices=[("1", "自动新建单位"), ("0", "作为错误拒绝")])
+
+
+class BankUploadForm(FlaskForm):
+    file = FileField("题库文件（YAML）", validators=[FileRequired("请选择文件"), FileAllowed(["yaml", "yml"], "只接受 .yaml 文件")])
+
+
+class LiaisonForm(FlaskForm):
+    unit_id = SelectField("单位", coerce=int, choices=[])
+    username = StringField("用户名", validators=[DataRequired("请填写用户名"), Length(max=64)])
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=64)])
+
+
+class PrizeForm(FlaskForm):
+    """Prize settings for individuals and units: counts or rank cut-offs per level."""
+
+    individual_mode = SelectField("个人奖项设置方式", choices=[("counts", "按名额"), ("ranks", "按名次线")])
+    individual_1 = IntegerField("个人一等奖", validators=[Optional(), NumberRange(0, 100000)])
+    individual_2 = IntegerField("个人二等奖", validators=[Optional(), NumberRange(0, 100000)])
+    individual_3 = IntegerField("个人三等奖", validators=[Optional(), NumberRange(0, 100000)])
+    individual_4 = IntegerField("个人优秀奖", validators=[Optional(), NumberRange(0, 100000)])
+    unit_mode = SelectField("单位奖项设置方式", choices=[("counts", "按名额"), ("ranks", "按名次线")])
+    unit_1 = IntegerField("单位一等奖", validators=[Optional(), NumberRange(0, 10000)])
+    unit_2 = IntegerField("单位二等奖", validators=[Optional(), NumberRange(0, 10000)])
+    unit_3 = IntegerField("单位三等奖", validators=[Optional(), NumberRange(0, 10000)])
+    unit_4 = IntegerField("单位优秀奖", validators=[Optional(), NumberRange(0, 10000)])
+
+    def settings(self) -> dict:
+        from ..prizes import LEVELS
+        return {
+            kind: {"mode": getattr(self, f"{kind}_mode").data,
+                   **{level: getattr(self, f"{kind}_{i}").data or 0 for i, level in enumerate(LEVELS, start=1)}}
+            for kind in ("individual", "unit")
+        }

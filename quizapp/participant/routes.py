@@ -37,9 +37,8 @@ def own_attempt(attempt_id: int, finalize_expired: bool = True) -> Attempt:
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    if current_user.is_admin:
-        return redirect(url_for("organizer.index"))
-    return redirect(url_for("participant.lobby"))
+    from ..auth.routes import home_for
+    return redirect(home_for(current_user))
 
 
 @bp.route("/lobby")

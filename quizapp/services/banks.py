@@ -61,6 +61,22 @@ def import_banks(paths, sources: dict[str, SourceDoc] | None = None, progress=No
     return report
 
 
+def preview_changes(files: list[BankFile]) -> ImportReport:
+    """What importing these (already linted) files would do, without writing anything."""
+    current = {qid: digest for qid, digest in db.session.execute(
+        select(Question.qid, Question.content_hash).where(Question.is_current.is_(True)))}
+    report = ImportReport(banks=[f.bank_id for f in files])
+    for question in (q for f in files for q in f.questions):
+        digest = current.get(question.qid)
+        if digest is None:
+            report.added += 1
+        elif digest == question.content_hash():
+            report.unchanged += 1
+        else:
+            report.changed += 1
+    return report
+
+
 def _upsert_bank(bank_file: BankFile) -> Bank:
     bank = db.session.scalar(select(Bank).filter_by(slug=bank_file.bank_id))
     if bank is None:

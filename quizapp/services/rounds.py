@@ -67,6 +67,41 @@ def create_round(spec: RoundSpec) -> Round:
     return round_
 
 
+def update_round(round_: Round, spec: RoundSpec) -> None:
+    """Change a round's settings. Once it has opened only its name may change."""
+    problems = validate_spec(spec)
+    if problems:
+        raise ServiceError("；".join(problems))
+    before = {"name": round_.name, "opens_at": str(round_.opens_at), "closes_at": str(round_.closes_at)}
+    if round_.status != "draft":
+        if spec.name == round_.name:
+            raise ServiceError("轮次开放后只能修改名称")
+        round_.name = spec.name
+    else:
+        for key in ("stage", "name", "opens_at", "closes_at", "time_limit_minutes", "multiple_rule",
+                    "partial_fraction", "draw_mode", "show_score", "unit_method", "unit_k", "avoid_seen"):
+            setattr(round_, key, getattr(spec, key))
+        round_.rules = [Section.from_dict(s).to_dict() for s in spec.sections]
+        round_.points = {**DEFAULT_POINTS, **(spec.points or {})}
+        round_.team_size = spec.team_size or None
+        round_.team_scoring = (spec.team_scoring or "shared") if spec.team_size else None
+    audit.record("round.edit", round_.name, "修改轮次设置", before=before,
+                 after={"name": round_.name, "opens_at": str(round_.opens_at), "closes_at": str(round_.closes_at)})
+    db.session.commit()
+
+
+def delete_round(round_: Round) -> None:
+    """Remove a round that never opened and has no attempts."""
+    if round_.status != "draft" or db.session.scalar(select(Attempt.id).filter_by(round_id=round_.id).limit(1)):
+        raise ServiceError("只能删除尚未开放、没有答题记录的轮次")
+    from ..models import Team
+    for team in db.session.scalars(select(Team).filter_by(round_id=round_.id)):
+        db.session.delete(team)
+    audit.record("round.delete", round_.name, f"删除{round_.stage}轮次")
+    db.session.delete(round_)
+    db.session.commit()
+
+
 def validate_spec(spec: RoundSpec) -> list[str]:
     problems = []
     if not spec.name.strip():

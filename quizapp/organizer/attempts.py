@@ -1,0 +1,59 @@
+"""A round's attempts, one attempt's log, and the exceptions: extend, reopen, invalidate."""
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..access import organizer_required
+from ..extensions import db
+from ..models import Attempt, Round, Unit, User
+from ..services import ServiceError, interventions
+from ..services.attempts import remaining_seconds, sweep_expired
+from . import bp
+from .forms import ExtendForm, ReasonForm
+
+
+@bp.route("/rounds/<int:round_id>/attempts")
+@organizer_required
+def attempts(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    sweep_expired(round_.id)
+    query = (select(Attempt).join(User, Attempt.user_id == User.id).outerjoin(Unit, User.unit_id == Unit.id)
+             .where(Attempt.round_id == round_.id).order_by(Unit.name, User.username))
+    unit_id = request.args.get("unit", type=int)
+    if unit_id:
+        query = query.where(User.unit_id == unit_id)
+    rows = db.session.scalars(query).all()
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    return render_template("organizer/attempts.html", round=round_, rows=rows, units=units, unit_id=unit_id)
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@organizer_required
+def attempt_detail(attempt_id: int):
+    attempt = db.get_or_404(Attempt, attempt_id)
+    return render_template("organizer/attempt.html", attempt=attempt, remaining=remaining_seconds(attempt),
+                           extend_form=ExtendForm(), reopen_form=ExtendForm(prefix="reopen"),
+                           invalidate_form=ReasonForm(prefix="invalid"))
+
+
+@bp.route("/attempts/<int:attempt_id>/<any(extend, reopen, invalidate):action>", methods=["POST"])
+@organizer_required
+def intervene(attempt_id: int, action: str):
+    attempt = db.get_or_404(Attempt, attempt_id)
+    form = {"extend": ExtendForm(), "reopen": ExtendForm(prefix="reopen"), "invalidate": ReasonForm(prefix="invalid")}[action]
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("organizer.attempt_detail", attempt_id=attempt.id))
+    try:
+        if action == "extend":
+            interventions.extend(attempt, form.minutes.data, form.reason.data)
+            flash(f"已延长 {form.minutes.data} 分钟", "info")
+        elif action == "reopen":
+            interventions.reopen(attempt, form.minutes.data, form.reason.data)
+            flash("已重新开放试卷", "info")
+        else:
+            interventions.invalidate(attempt, form.reason.data)
+            flash("已作废该成绩", "info")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("organizer.attempt_detail", attempt_id=attempt.id))

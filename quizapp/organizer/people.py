@@ -1,0 +1,159 @@
+"""People: rosters imported in the browser (report first), editing, disabling, password
+resets, unit liaisons, and admission slips (准考证) for printing."""
+import secrets
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+
+from ..access import organizer_required
+from ..auth.forms import PostForm
+from ..extensions import db
+from ..models import Unit, User
+from ..services import ServiceError, people
+from ..services.accounts import import_roster, read_roster
+from ..services.results import unit_groups
+from . import bp
+from .forms import LiaisonForm, PersonForm, ReasonForm, RosterUploadForm
+
+PAGE = 100
+
+
+@bp.route("/people")
+@organizer_required
+def people_list():
+    filters = {key: request.args.get(key) or None for key in ("unit", "group", "q", "role")}
+    query = select(User).outerjoin(Unit, User.unit_id == Unit.id).where(User.role != "admin")
+    if filters["unit"]:
+        query = query.where(User.unit_id == int(filters["unit"]))
+    if filters["group"]:
+        query = query.where(Unit.group_name == filters["group"])
+    if filters["role"]:
+        query = query.where(User.role == filters["role"])
+    if filters["q"]:
+        like = f"%{filters['q']}%"
+        query = query.where(or_(User.name.like(like), User.username.like(like)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.scalars(query.order_by(Unit.name, User.username).offset((page - 1) * PAGE).limit(PAGE)).all()
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    return render_template("organizer/people.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
+                           filters=filters, units=units, groups=unit_groups(), upload_form=RosterUploadForm(),
+                           liaison_form=_liaison_form())
+
+
+def _liaison_form() -> LiaisonForm:
+    form = LiaisonForm()
+    form.unit_id.choices = [(u.id, u.name) for u in db.session.scalars(select(Unit).order_by(Unit.name))]
+    return form
+
+
+def _uploads() -> Path:
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@bp.route("/people/import", methods=["POST"])
+@organizer_required
+def upload_roster():
+    """Validate an uploaded roster and show the report; nothing is written until confirmed."""
+    form = RosterUploadForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("organizer.people_list"))
+    original = Path(form.file.data.filename or "roster.csv").name
+    suffix = ".xlsx" if original.lower().endswith(".xlsx") else ".csv"
+    token = secrets.token_hex(12)
+    path = _uploads() / f"{token}{suffix}"
+    form.file.data.save(path)
+    create_units = form.create_units.data == "1"
+    report = read_roster(path, create_units=create_units, display_name=original)
+    return render_template("organizer/roster_report.html", report=report, original=original,
+                           token=token + suffix, create_units=create_units, form=PostForm())
+
+
+@bp.route("/people/import/<token>", methods=["POST"])
+@organizer_required
+def confirm_roster(token: str):
+    name, _, suffix = token.partition(".")
+    if not name.isalnum() or suffix not in ("csv", "xlsx"):
+        abort(404)
+    path = _uploads() / token
+    if not path.is_file():
+        flash("上传的文件已失效，请重新上传", "error")
+        return redirect(url_for("organizer.people_list"))
+    report = read_roster(path, create_units=request.form.get("create_units") == "1")
+    try:
+        issued = import_roster(report)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("organizer.people_list"))
+    finally:
+        path.unlink(missing_ok=True)
+    flash(f"已导入 {len(issued)} 人（新建单位 {len(report.new_units)} 个）。初始密码可在准考证打印页查看。", "info")
+    return redirect(url_for("organizer.slips"))
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@organizer_required
+def person(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if user.is_admin:
+        abort(404)
+    form = PersonForm(obj=user)
+    form.unit_id.choices = [(u.id, u.name) for u in db.session.scalars(select(Unit).order_by(Unit.name))]
+    if form.validate_on_submit():
+        try:
+            people.update_person(user, form.name.data, form.unit_id.data, form.phone.data or "")
+            flash("已保存", "info")
+            return redirect(url_for("organizer.person", user_id=user.id))
+        except ServiceError as exc:
+            flash(str(exc), "error")
+    return render_template("organizer/person.html", user=user, form=form, reason_form=ReasonForm(), post_form=PostForm(),
+                           new_password=None)
+
+
+@bp.route("/people/<int:user_id>/<any(disable, enable, reset):action>", methods=["POST"])
+@organizer_required
+def person_action(user_id: int, action: str):
+    user = db.get_or_404(User, user_id)
+    if user.is_admin:
+        abort(404)
+    try:
+        if action == "reset":
+            password = people.reset_password(user)
+            form = PersonForm(obj=user)
+            form.unit_id.choices = [(u.id, u.name) for u in db.session.scalars(select(Unit).order_by(Unit.name))]
+            return render_template("organizer/person.html", user=user, form=form, reason_form=ReasonForm(),
+                                   post_form=PostForm(), new_password=password)
+        people.set_active(user, action == "enable", request.form.get("reason", ""))
+        flash("已启用" if action == "enable" else "已停用，该人员不能再登录", "info")
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("organizer.person", user_id=user.id))
+
+
+@bp.route("/liaisons", methods=["POST"])
+@organizer_required
+def create_liaison():
+    form = _liaison_form()
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("organizer.people_list", role="liaison"))
+    try:
+        password = people.create_liaison(db.get_or_404(Unit, form.unit_id.data), form.username.data.strip(), form.name.data.strip())
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"已设置联络员 {form.username.data}，初始密码：{password}（只显示这一次，请转交联络员）", "info")
+    return redirect(url_for("organizer.people_list", role="liaison"))
+
+
+@bp.route("/slips")
+@organizer_required
+def slips():
+    unit_id = request.args.get("unit", type=int)
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    return render_template("organizer/slips.html", slips=people.admission_slips(unit_id), units=units, unit_id=unit_id,
+                           login_url=request.url_root)

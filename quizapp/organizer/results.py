@@ -1,0 +1,105 @@
+"""Leaderboards, exports, prize settings and prize lists."""
+import io
+from urllib.parse import quote
+
+from flask import Response, current_app, flash, redirect, render_template, request, send_file, url_for
+
+from ..access import organizer_required
+from ..extensions import db
+from ..models import Round
+from ..services import ServiceError, advancing, awards
+from ..services import results as result_service
+from . import bp
+from .forms import PrizeForm
+
+EXPORTS = {
+    "participant": ("个人排名", lambda r: result_service.export_table(r, "participant")),
+    "unit": ("单位排名", lambda r: result_service.export_table(r, "unit")),
+    "prize-participant": ("个人获奖名单", lambda r: awards.prize_table(r, "participant")),
+    "prize-unit": ("单位获奖名单", lambda r: awards.prize_table(r, "unit")),
+    "qualified": ("晋级名单", advancing.qualified_table),
+}
+
+
+@bp.route("/rounds/<int:round_id>/leaderboard")
+@organizer_required
+def leaderboard(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    group = request.args.get("group") or None
+    rows = result_service.individual_leaderboard(round_, group=group)
+    size = current_app.config["LEADERBOARD_PAGE_SIZE"]
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    return render_template("organizer/leaderboard.html", round=round_, rows=rows[(page - 1) * size: page * size],
+                           page=page, pages=pages, total=len(rows), groups=result_service.unit_groups(), group=group)
+
+
+@bp.route("/rounds/<int:round_id>/units")
+@organizer_required
+def unit_board(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    group = request.args.get("group") or None
+    return render_template("organizer/units.html", round=round_, rows=result_service.unit_leaderboard(round_, group),
+                           method_label=result_service.UNIT_METHOD_LABELS[round_.unit_method],
+                           groups=result_service.unit_groups(), group=group)
+
+
+@bp.route("/rounds/<int:round_id>/export")
+@organizer_required
+def export(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    by = request.args.get("by", "participant")
+    fmt = request.args.get("format", "xlsx")
+    if by not in EXPORTS or fmt not in ("xlsx", "csv"):
+        return render_template("error.html", code=400, message="导出参数无效"), 400
+    label, build = EXPORTS[by]
+    headers, rows, widths = build(round_)
+    title = f"{round_.name}-{label}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        result_service.write_csv(buffer, headers, rows)
+        return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename=\"export.csv\"; "
+                                                        f"filename*=UTF-8''{quote(title + '.csv')}"})
+    buffer = io.BytesIO()
+    result_service.write_xlsx(buffer, label, headers, rows, widths)
+    buffer.seek(0)
+    return send_file(buffer, as_attachment=True, download_name=f"{title}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/rounds/<int:round_id>/prizes", methods=["GET", "POST"])
+@organizer_required
+def prizes(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    form = PrizeForm()
+    if request.method == "GET" and round_.prizes:
+        from ..prizes import LEVELS
+        for kind in ("individual", "unit"):
+            setting = round_.prizes.get(kind) or {}
+            getattr(form, f"{kind}_mode").data = setting.get("mode", "counts")
+            for i, level in enumerate(LEVELS, start=1):
+                getattr(form, f"{kind}_{i}").data = setting.get(level) or None
+    if form.validate_on_submit():
+        try:
+            awards.set_prizes(round_, form.settings())
+        except ServiceError as exc:
+            flash(str(exc), "error")
+        else:
+            flash("奖项已保存", "info")
+            return redirect(url_for("organizer.prizes", round_id=round_.id))
+    individual = awards.prize_table(round_, "participant") if round_.prizes else None
+    units = awards.prize_table(round_, "unit") if round_.prizes else None
+    return render_template("organizer/prizes.html", round=round_, form=form, individual=individual, units=units)
+
+
+@bp.route("/rounds/<int:round_id>/print/<any(prizes, qualified):what>")
+@organizer_required
+def print_list(round_id: int, what: str):
+    round_ = db.get_or_404(Round, round_id)
+    if what == "qualified":
+        tables = [("晋级名单", *advancing.qualified_table(round_))]
+    else:
+        tables = [("个人获奖名单", *awards.prize_table(round_, "participant")),
+                  ("单位获奖名单" if not round_.is_team else "团体获奖名单", *awards.prize_table(round_, "unit"))]
+    return render_template("organizer/print_list.html", round=round_, tables=tables)
