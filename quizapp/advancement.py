@@ -1,7 +1,9 @@
 """Who advances to the next round. Pure: no Flask, no database.
 
 A rule combines any of: the best `per_unit` of every unit, the best `top_n` overall, everyone
-at or above `min_score`; their union qualifies. `fill_to` then adds the best of the rest in
+at or above `min_score`; their union qualifies. `top_units` first narrows the field to the
+people of the K best units (by the previous round's unit ranking, ties included) — the usual
+way to pick the teams for a final. `fill_to` then adds the best of the rest in
 overall order until at least that many qualify ("the best 2 of every unit, then fill to 60").
 
 Order is the individual ranking (quizapp.ranking). Ties at any line are kept together: if the
@@ -33,6 +35,7 @@ class Rule:
     per_unit: int | None = None
     min_score: float | None = None
     fill_to: int | None = None
+    top_units: int | None = None
 
     def describe(self) -> str:
         parts = []
@@ -43,6 +46,8 @@ class Rule:
         if self.min_score is not None:
             parts.append(f"得分不低于 {self.min_score:g} 分")
         text = "，或".join(parts) or "无"
+        if self.top_units:
+            text = f"单位排名前 {self.top_units} 的单位中：" + text
         return text + (f"；再按总排名递补至 {self.fill_to} 人" if self.fill_to else "")
 
     def is_empty(self) -> bool:
@@ -53,7 +58,8 @@ class Rule:
         def number(key, kind=int):
             value = data.get(key)
             return None if value in (None, "") else kind(value)
-        return cls(number("top_n"), number("per_unit"), number("min_score", float), number("fill_to"))
+        return cls(number("top_n"), number("per_unit"), number("min_score", float), number("fill_to"),
+                   number("top_units"))
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -78,8 +84,15 @@ def _ranked(candidates: list[Candidate]) -> list[tuple[int, Candidate]]:
     return [(rank, results[r.key]) for rank, r in ranked]
 
 
-def preview(candidates: list[Candidate], rule: Rule) -> list[Decision]:
-    """A decision for every candidate, in ranking order, each with its reasons."""
+def preview(candidates: list[Candidate], rule: Rule, unit_ranks: dict[str, int | None] | None = None) -> list[Decision]:
+    """A decision for every candidate, in ranking order, each with its reasons.
+    `unit_ranks` (unit name → rank in the previous round) is needed for `top_units`."""
+    outside: list[Candidate] = []
+    if rule.top_units:
+        ranks = unit_ranks or {}
+        inside = {u for u, r in ranks.items() if r is not None and r <= rule.top_units}
+        outside = [c for c in candidates if c.unit not in inside and not c.invalid]
+        candidates = [c for c in candidates if c.unit in inside or c.invalid]
     valid = [c for c in candidates if not c.invalid]
     decisions = []
     unit_ranked: dict[str, list[tuple[int, Candidate]]] = {}
@@ -118,6 +131,9 @@ def preview(candidates: list[Candidate], rule: Rule) -> list[Decision]:
             d.reasons.append(f"总排名第 {d.rank} 名，本单位第 {d.unit_rank} 名，未达晋级条件")
     decisions.extend(
         Decision(c, 0, 0, False, ["成绩已作废，不能晋级"]) for c in candidates if c.invalid
+    )
+    decisions.extend(
+        Decision(c, 0, 0, False, [f"所在单位不在单位排名前 {rule.top_units} 名"]) for c in outside
     )
     return decisions
 

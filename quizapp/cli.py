@@ -143,7 +143,7 @@ def create_admin(username, name, password):
 
 
 @export_group.command("leaderboard")
-@click.option("--round", "round_id", type=int, help="轮次 ID（默认：最近结束的轮次）")
+@click.option("--round", "round_id", type=int, help="轮次 ID（默认：最近结束的、全员参加的个人赛轮次，通常是初赛）")
 @click.option("--by", type=click.Choice(["unit", "participant"]), default="participant", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出文件（默认按轮次命名）")
@@ -155,9 +155,11 @@ def export_leaderboard(round_id, by, fmt, output):
     from .services.results import export_table, write_csv, write_xlsx
 
     if round_id is None:
-        round_ = db.session.scalar(select(Round).where(Round.status == "closed").order_by(Round.closes_at.desc()))
+        round_ = db.session.scalar(
+            select(Round).where(Round.status == "closed", Round.restricted.is_(False), Round.team_size.is_(None))
+            .order_by(Round.closes_at.desc()))
         if round_ is None:
-            raise ServiceError("还没有已结束的轮次，请用 --round 指定")
+            raise ServiceError("没有已结束的全员参加的轮次，请用 --round 指定")
     else:
         round_ = db.session.get(Round, round_id)
         if round_ is None:

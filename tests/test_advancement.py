@@ -90,3 +90,10 @@ def test_prizes(setting, ranks, expected):
 def test_rank_cutoffs_must_increase():
     with pytest.raises(ValueError):
         cutoffs({"mode": "ranks", "一等奖": 5, "二等奖": 3})
+
+
+def test_top_units_narrows_the_field_to_the_best_units():
+    decisions = preview(PEOPLE, Rule(per_unit=2, top_units=1), unit_ranks={"甲": 1, "丙": 2, "乙": 3})
+    assert qualified(decisions) == {"a1", "a2"}
+    assert "不在单位排名前 1 名" in next(d for d in decisions if d.candidate.key == "c1").reason
+    assert Rule(per_unit=3, top_units=8).describe() == "单位排名前 8 的单位中：每单位前 3 名"

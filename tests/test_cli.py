@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from quizapp.cli import cli
 from quizapp.extensions import db
-from quizapp.models import Attempt, Round, Unit, User
+from quizapp.models import Attempt, AuditEvent, Round, Team, Unit, User
 
 from .conftest import SAMPLE_BANK, SOURCES
 
@@ -94,9 +94,17 @@ def test_demo_with_simulation_gives_a_ranked_preliminary(app, runner, tmp_path):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Unit)) == 89
         assert db.session.scalar(select(func.count()).select_from(User).filter_by(role="participant")) == 356
-        stages = db.session.execute(select(Round.stage, Round.status).order_by(Round.seq)).all()
-        assert stages == [("初赛", "closed"), ("复赛", "open"), ("决赛", "draft")]
-        took_part = db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.status != "in_progress"))
+        rounds = db.session.scalars(select(Round).order_by(Round.id)).all()
+        assert [(r.stage, r.status, bool(r.published_at)) for r in rounds] == [
+            ("初赛", "closed", True), ("复赛", "closed", True), ("决赛", "closed", True), ("初赛", "open", False)]
+        preliminary, semifinal, final = rounds[:3]
+        took_part = db.session.scalar(select(func.count()).select_from(Attempt).filter_by(round_id=preliminary.id))
+        assert semifinal.restricted and len(semifinal.entrants) >= 280
+        assert final.is_team and db.session.scalar(select(func.count()).select_from(Team)) == 8
+        actions = set(db.session.scalars(select(AuditEvent.action)))
+        assert {"question.void", "advance.confirm", "round.prizes", "round.publish"} <= actions
+        from quizapp.services.awards import prize_table
+        assert len(prize_table(semifinal, "participant")[1]) >= 30 and len(prize_table(final, "unit")[1]) == 8
     units_file, people_file = tmp_path / "units.xlsx", tmp_path / "people.xlsx"
     assert run(runner, "export", "leaderboard", "--by", "unit", "--format", "xlsx", "-o", str(units_file)).exit_code == 0
     units = list(load_workbook(units_file).active.iter_rows(values_only=True))[1:]

@@ -69,6 +69,7 @@ class AdvanceForm(FlaskForm):
     top_n = IntegerField("总排名前几名", validators=[Optional(), NumberRange(1, 100000)])
     min_score = DecimalField("分数线（不低于）", places=1, validators=[Optional(), NumberRange(0, 100000)])
     fill_to = IntegerField("再按总排名递补至（人）", validators=[Optional(), NumberRange(1, 100000)])
+    top_units = IntegerField("只从单位排名前几的单位中选（决赛选队用）", validators=[Optional(), NumberRange(1, 10000)])
     add = TextAreaField("手动增加（每行：准考证号 理由）", validators=[Optional(), Length(max=20000)])
     remove = TextAreaField("手动移除（每行：准考证号 理由）", validators=[Optional(), Length(max=20000)])
     preview = SubmitField("预览")
@@ -77,7 +78,7 @@ class AdvanceForm(FlaskForm):
     def rule_dict(self) -> dict:
         return {"per_unit": self.per_unit.data, "top_n": self.top_n.data,
                 "min_score": float(self.min_score.data) if self.min_score.data is not None else None,
-                "fill_to": self.fill_to.data}
+                "fill_to": self.fill_to.data, "top_units": self.top_units.data}
 
 
 class CorrectionForm(FlaskForm):

@@ -50,7 +50,11 @@ def plan(source: Round, rule: Rule, add: dict[str, str], remove: dict[str, str])
     the reason) and the people added by hand. Raises ServiceError for unknown numbers."""
     if rule.is_empty():
         raise ServiceError("请至少设置一个晋级条件")
-    decisions = preview(candidates(source), rule)
+    unit_ranks = None
+    if rule.top_units:
+        from .results import unit_leaderboard
+        unit_ranks = {row.name: row.rank for row in unit_leaderboard(source)}
+    decisions = preview(candidates(source), rule, unit_ranks)
     by_number = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(list(add) + list(remove))))}
     unknown = [n for n in list(add) + list(remove) if n not in by_number]
     if unknown:

@@ -16,11 +16,15 @@ from sqlalchemy import func, select
 
 from .. import clock
 from ..extensions import db
-from ..models import Attempt, Competition, Unit, User
+from ..advancement import Rule
+from ..models import Attempt, AttemptItem, Competition, Question, Round, Team, Unit, User
+from . import advancing, entry
 from .accounts import hash_password
 from .attempts import finalize, question_pool, start_attempt
+from .awards import set_prizes
 from .banks import import_banks
-from .rounds import RoundSpec, create_round, open_round
+from .corrections import void_question
+from .rounds import RoundSpec, close_round, create_round, open_round, publish
 
 ADMIN = ("admin", "admin-demo-2018")
 PARTICIPANT_PASSWORD = "demo2018"
@@ -45,7 +49,13 @@ SIM_SECTIONS = [{"type": "single", "count": 20}, {"type": "multiple", "count": 1
 
 
 def seed_demo(banks_dir: Path, simulate: bool, echo=print) -> list[str]:
-    """Create the demo data once; a second call changes nothing and says so."""
+    """Create the demo data once; a second call changes nothing and says so.
+
+    Without `simulate`: the competition's three rounds in draft, plus an open practice round.
+    With it: the whole competition is played — 初赛 by everyone, the best 3 of every unit
+    (filled to 280) advance to the 复赛, the 3 best of the 8 best units form the teams of the
+    决赛; one ambiguous question is voided (a correction in the audit log), prizes are set and
+    every round's results are published."""
     if db.session.scalar(select(func.count()).select_from(Competition)):
         return ["演示数据已存在，未重复创建。"] + _login_lines()
     report = import_banks([banks_dir])
@@ -53,12 +63,15 @@ def seed_demo(banks_dir: Path, simulate: bool, echo=print) -> list[str]:
     rng = random.Random(2018)
     _seed_people(rng)
     competition = Competition(name="2018年党的十九大精神暨党章党纪党规系列知识竞赛")
-    db.session.add(competition)
+    practice = Competition(name="党章党纪党规和监察法学习自测")
+    db.session.add_all([competition, practice])
     db.session.commit()
-    preliminary, semifinal = _seed_rounds(competition)
+    rounds = _seed_rounds(competition)
+    _seed_practice(practice)
     if simulate:
-        _simulate(preliminary, rng, echo)
-    return [f"初赛：{'已模拟完成' if simulate else '已开放'}；复赛：进行中，可立即答题；决赛：未开放。"] + _login_lines()
+        _play(rounds, rng, echo)
+    state = "初赛、复赛、决赛均已结束，成绩和获奖名单已公布" if simulate else "初赛、复赛、决赛均未开放"
+    return [f"{competition.name}：{state}。", f"{practice.name}：进行中，可立即答题。"] + _login_lines()
 
 
 def _login_lines() -> list[str]:
@@ -85,61 +98,114 @@ def _seed_people(rng: random.Random) -> None:
     db.session.commit()
 
 
-def _seed_rounds(competition: Competition):
+def _past_window(now, days_ago: int, days: int):
+    """08:00 on a day `days_ago` before now to 18:00 `days` - 1 days later, 北京时间."""
+    opens = clock.from_local(clock.to_local(now - timedelta(days=days_ago)).replace(hour=8, minute=0))
+    return opens, opens + timedelta(days=days - 1, hours=10)
+
+
+def _seed_rounds(competition: Competition) -> list[Round]:
     now = clock.now().replace(second=0, microsecond=0)
     common = dict(competition_id=competition.id, points={"single": 1, "multiple": 2, "judge": 1, "fill": 2},
-                  multiple_rule="partial")
-    # The 初赛 ran two weeks ago over three working days, 08:00 on day one to 18:00 on day three.
-    prelim_opens = clock.from_local(clock.to_local(now - timedelta(days=14)).replace(hour=8, minute=0))
-    preliminary = create_round(RoundSpec(stage="初赛", name="初赛（线上）", opens_at=prelim_opens,
-                                         closes_at=prelim_opens + timedelta(days=2, hours=10), time_limit_minutes=40,
-                                         sections=SIM_SECTIONS, **common))
-    # The 复赛 opened at midnight today (北京时间) and runs a week, so printed logins can take it now.
-    today = clock.from_local(clock.to_local(now).replace(hour=0, minute=0))
-    semifinal = create_round(RoundSpec(stage="复赛", name="复赛", opens_at=today,
-                                       closes_at=today + timedelta(days=7, hours=18), time_limit_minutes=30,
-                                       sections=[{"type": "single", "count": 10}, {"type": "multiple", "count": 5},
-                                                 {"type": "judge", "count": 10}, {"type": "fill", "count": 5}],
-                                       **common))
-    create_round(RoundSpec(stage="决赛", name="决赛（现场）", opens_at=now + timedelta(days=10),
-                           closes_at=now + timedelta(days=10, hours=3), time_limit_minutes=60, draw_mode="fixed",
-                           sections=[{"type": "single", "count": 10}, {"type": "judge", "count": 10}], **common))
-    open_round(preliminary)
-    open_round(semifinal)
-    return preliminary, semifinal
+                  multiple_rule="partial", show_score="after_close")
+    opens, closes = _past_window(now, 28, 3)
+    preliminary = create_round(RoundSpec(stage="初赛", name="初赛（线上）", opens_at=opens, closes_at=closes,
+                                         time_limit_minutes=40, sections=SIM_SECTIONS, **common))
+    opens, closes = _past_window(now, 18, 1)
+    semifinal = create_round(RoundSpec(stage="复赛", name="复赛（集中机考）", opens_at=opens, closes_at=closes,
+                                       time_limit_minutes=30,
+                                       sections=[{"type": "single", "count": 15, "difficulty": 2},
+                                                 {"type": "multiple", "count": 10}, {"type": "judge", "count": 10},
+                                                 {"type": "fill", "count": 5}], **common))
+    opens, closes = _past_window(now, 10, 1)
+    final = create_round(RoundSpec(stage="决赛", name="决赛（团体）", opens_at=opens, closes_at=closes,
+                                   time_limit_minutes=45, draw_mode="fixed", team_size=3, team_scoring="shared",
+                                   sections=[{"type": "single", "count": 10, "difficulty": 3},
+                                             {"type": "multiple", "count": 10}, {"type": "judge", "count": 10},
+                                             {"type": "fill", "count": 5}], **common))
+    return [preliminary, semifinal, final]
 
 
-def _simulate(round_, rng: random.Random, echo) -> None:
-    """Each participant starts at a random moment, answers with a personal accuracy and
-    submits (a few run out of time). Finally the round is closed at its closing time."""
-    app = current_app._get_current_object()
+def _seed_practice(practice: Competition) -> Round:
+    """Open since midnight today for a week, so the printed logins can take it right away."""
+    now = clock.now()
+    today = clock.from_local(clock.to_local(now).replace(hour=0, minute=0, second=0, microsecond=0))
+    round_ = create_round(RoundSpec(competition_id=practice.id, stage="初赛", name="学习自测", opens_at=today,
+                                    closes_at=today + timedelta(days=7, hours=18), time_limit_minutes=30,
+                                    sections=[{"type": "single", "count": 10}, {"type": "multiple", "count": 5},
+                                              {"type": "judge", "count": 10}, {"type": "fill", "count": 5}],
+                                    multiple_rule="partial"))
+    open_round(round_)
+    return round_
+
+
+PRIZES = {
+    "初赛（线上）": {"individual": {"mode": "counts", "优秀奖": 60}, "unit": {"mode": "counts", "优秀奖": 10}},
+    "复赛（集中机考）": {"individual": {"mode": "counts", "一等奖": 5, "二等奖": 10, "三等奖": 15},
+                    "unit": {"mode": "counts", "一等奖": 1, "二等奖": 2, "三等奖": 3}},
+    "决赛（团体）": {"individual": {"mode": "counts"},
+                 "unit": {"mode": "counts", "一等奖": 1, "二等奖": 2, "三等奖": 3, "优秀奖": 2}},
+}
+
+
+def _play(rounds: list[Round], rng: random.Random, echo) -> None:
+    """Play the competition through, with the same services an organizer uses."""
+    preliminary, semifinal, final = rounds
     pool = question_pool()
-    people = db.session.scalars(select(User).where(User.role == "participant").order_by(User.id)).all()
-    takers = [u for u in people if u.unit.name not in ABSENT_UNITS and rng.random() > 0.04]
+    for round_ in rounds:
+        open_round(round_)
+        people = db.session.scalars(entry.eligible_people(round_).order_by(User.id)).all()
+        if round_ is preliminary:
+            people = [u for u in people if u.unit.name not in ABSENT_UNITS and rng.random() > 0.04]
+        if round_.is_team:
+            people = [m.user for team in db.session.scalars(select(Team).filter_by(round_id=round_.id)) for m in team.members[:1]]
+        _simulate(round_, people, pool, rng, echo)
+        if round_ is preliminary:
+            _void_one(round_, rng)
+            advancing.confirm(round_, semifinal, Rule(per_unit=3, fill_to=280), {}, {})
+        elif round_ is semifinal:
+            advancing.confirm(round_, final, Rule(per_unit=3, top_units=8), {}, {})
+        set_prizes(round_, PRIZES[round_.name])
+        publish(round_)
+
+
+def _void_one(round_: Round, rng: random.Random) -> None:
+    """The organizer's correction the demo shows: one 多选 question ruled ambiguous and voided
+    with everyone given the points (no answer key is changed, so no fact is altered)."""
+    shown = db.session.scalars(
+        select(Question).join(AttemptItem, AttemptItem.question_id == Question.id)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .where(Attempt.round_id == round_.id, Question.type == "multiple").order_by(Question.id).limit(20)
+    ).all()
+    void_question(rng.choice(shown), "award", "演示：评审组认为本题表述可能引起歧义，决定作废、全体得分")
+
+
+def _simulate(round_: Round, people: list[User], pool, rng: random.Random, echo) -> None:
+    """Each person starts at a random moment in office hours, answers with a personal accuracy
+    and submits (a few run out of time). Finally the round is closed at its closing time."""
+    app = current_app._get_current_object()
     saved_clock = app.config.get("CLOCK")
+    days = max(1, (round_.closes_at - round_.opens_at).days + 1)
     try:
-        for done, user in enumerate(takers, start=1):
-            # Office hours, 08:30–17:00 北京时间, on one of the three days the round is open.
-            day = clock.to_local(round_.opens_at).replace(hour=8, minute=30) + timedelta(days=rng.randrange(3))
-            start = clock.from_local(day + timedelta(minutes=rng.randrange(0, 510)))
+        for done, user in enumerate(people, start=1):
+            # Office hours, 08:30–17:00 北京时间, on one of the days the round is open.
+            day = clock.to_local(round_.opens_at).replace(hour=8, minute=30) + timedelta(days=rng.randrange(days))
+            start = clock.from_local(day + timedelta(minutes=rng.randrange(0, 510 - round_.time_limit_minutes)))
             app.config["CLOCK"] = lambda moment=start: moment
             attempt = start_attempt(round_, user, pool)
-            skill = min(0.97, max(0.35, rng.gauss(0.72, 0.12)))
+            skill = min(0.97, max(0.35, rng.gauss(0.72 if round_.stage == "初赛" else 0.8, 0.12)))
             for item in attempt.items:
                 item.response = _simulated_response(item.question, rng, skill)
             db.session.commit()
-            used = timedelta(seconds=rng.randrange(8 * 60, 44 * 60))
+            used = timedelta(seconds=rng.randrange(8 * 60, (round_.time_limit_minutes + 4) * 60))
             app.config["CLOCK"] = lambda moment=start + used: moment
             finalize(attempt, "submitted")
-            if done % 50 == 0 or done == len(takers):
-                echo(f"模拟初赛答题：{done}/{len(takers)}")
+            if done % 50 == 0 or done == len(people):
+                echo(f"模拟{round_.name}答题：{done}/{len(people)}")
         app.config["CLOCK"] = lambda: round_.closes_at
-        round_.status = "closed"
-        db.session.commit()
+        close_round(round_)
     finally:
         app.config["CLOCK"] = saved_clock
-    finished = db.session.scalar(select(func.count()).select_from(Attempt).filter_by(round_id=round_.id))
-    echo(f"初赛模拟完成：{finished} 人参赛")
 
 
 def _simulated_response(question, rng: random.Random, skill: float):

@@ -117,6 +117,11 @@ def format_time(moment: datetime | None) -> str:
 
 def export_table(round_: Round, by: str) -> tuple[list[str], list[list], list[int]]:
     """(headers, rows, column widths) of a leaderboard, ready for CSV or XLSX."""
+    if by == "unit" and round_.is_team:
+        headers = ["排名", "队伍", "队伍成绩", "队员人数", "参赛人数"]
+        rows = [[r.rank if r.rank is not None else "—", r.name, r.value if r.value is not None else "",
+                 r.registered, r.took_part] for r in unit_leaderboard(round_)]
+        return headers, rows, [8, 30, 12, 10, 10]
     if by == "unit":
         label = UNIT_METHOD_LABELS[round_.unit_method].replace("k", str(round_.unit_k or "k"))
         headers = ["排名", "单位", label, "报名人数", "参赛人数", "参与率"]
