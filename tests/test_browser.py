@@ -135,3 +135,96 @@ def test_organizer_downloads_xlsx_leaderboard(browser, live_server, open_round, 
     assert rows[0][:4] == ("排名", "姓名", "准考证号", "单位")
     assert sorted(r[1] for r in rows[1:]) == ["李小红", "王小明"]
     context.close()
+
+
+def test_whole_competition_flow_in_the_browser(browser, live_server, app, build, tmp_path):
+    """Roster import → open 初赛 → participants take it → close → advance the best of each unit →
+    open 复赛 → correct a key → download the updated leaderboard."""
+    from quizapp.extensions import db
+    from quizapp.models import Attempt, Competition, Round, User
+    from quizapp.services.rounds import RoundSpec, create_round
+
+    build.bank()
+    build.admin()
+    now = utcnow()
+    with app.app_context():
+        competition = Competition(name="浏览器竞赛")
+        db.session.add(competition)
+        db.session.commit()
+        spec = dict(competition_id=competition.id, opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(hours=2),
+                    time_limit_minutes=20, sections=[{"type": "judge", "count": 3}])
+        first = create_round(RoundSpec(stage="初赛", name="初赛", **spec)).id
+        second = create_round(RoundSpec(stage="复赛", name="复赛", **spec)).id
+    roster = tmp_path / "名单.csv"
+    roster.write_text("姓名,单位,准考证号\n赵一,县财政局,B01\n钱二,县财政局,B02\n孙三,城关镇,B03\n", encoding="utf-8-sig")
+
+    admin = browser.new_context(accept_downloads=True, locale="zh-CN").new_page()
+    sign_in(admin, live_server, "admin")
+    admin.goto(f"{live_server}/admin/people")
+    admin.get_by_label("名单文件（CSV 或 XLSX）").set_input_files(str(roster))
+    admin.get_by_role("button", name="上传并检查").first.click()
+    assert "检查通过：3 人" in admin.content()
+    admin.get_by_role("button", name="确认导入").click()
+    slips = admin.locator(".slip").all_inner_texts()
+    passwords = {re.search(r"准考证号\s*(B0\d)", s).group(1): re.search(r"初始密码\s*(\S+)", s).group(1) for s in slips}
+    assert set(passwords) == {"B01", "B02", "B03"}
+
+    admin.goto(f"{live_server}/admin/rounds/{first}")
+    admin.get_by_role("button", name="开放本轮").click()
+    assert "已开放本轮竞赛" in admin.content()
+
+    for number, picks in (("B01", ["正确", "正确", "正确"]), ("B02", ["错误", "错误", "错误"]), ("B03", ["正确", "错误", "正确"])):
+        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+        page = context.new_page()
+        page.goto(f"{live_server}/login")
+        page.get_by_label("准考证号 / 用户名").fill(number)
+        page.get_by_label("密码").fill(passwords[number])
+        page.get_by_role("button", name="登录").click()
+        page.get_by_role("button", name="开始答题").click()
+        page.wait_for_url(re.compile(r"/attempts/\d+$"))
+        for position, pick in enumerate(picks, start=1):
+            page.locator(f"#q-{position} .option", has_text=pick).click()
+        page.wait_for_function("() => document.querySelector('#save-state').textContent === '已保存'")
+        page.get_by_role("button", name="交卷").click()
+        page.get_by_role("button", name="确认交卷").click()
+        page.wait_for_url(re.compile(r"/result$"))
+        context.close()
+
+    admin.goto(f"{live_server}/admin/rounds/{first}")
+    admin.get_by_placeholder("提前结束的原因（按时结束可不填）").fill("全部人员已交卷")
+    admin.get_by_role("button", name="结束本轮").click()
+    admin.get_by_role("link", name="晋级到复赛").click()
+    admin.get_by_label("每单位前几名").fill("1")
+    admin.get_by_role("button", name="预览").click()
+    assert "预览：晋级 2 人" in admin.content()
+    admin.get_by_role("button", name="确认晋级").click()
+    assert "已确认晋级名单：2 人进入复赛" in admin.content()
+    admin.goto(f"{live_server}/admin/rounds/{second}")
+    admin.get_by_role("button", name="开放本轮").click()
+    assert "晋级名单 2 人" in admin.content()
+
+    with app.app_context():
+        attempt = db.session.scalar(db.select(Attempt).join(User).where(User.username == "B01", Attempt.round_id == first))
+        question = attempt.items[0].question
+        question_id, old_key, before = question.id, question.answer, attempt.score
+    admin.goto(f"{live_server}/admin/questions/{question_id}")
+    admin.get_by_label("正确答案").fill("错误" if old_key else "正确")
+    admin.get_by_label("更正原因").fill("依据原文更正")
+    admin.get_by_role("button", name="更正并重新计分").click()
+    assert "重新计分报告" in admin.content() and "赵一" in admin.content()
+
+    admin.goto(f"{live_server}/admin/rounds/{first}/leaderboard")
+    with admin.expect_download() as download_info:
+        admin.get_by_role("link", name="导出 Excel").click()
+    target = tmp_path / "after.xlsx"
+    download_info.value.save_as(target)
+    rows = {r[2]: r for r in list(load_workbook(target).active.iter_rows(values_only=True))[1:]}
+    with app.app_context():
+        after = db.session.scalar(db.select(Attempt.score).join(User).where(User.username == "B01", Attempt.round_id == first))
+        assert db.session.get(Round, second).status == "open"
+    assert rows["B01"][4] == after and after == before + (1 if attempt_right_after(old_key, "正确") else -1)
+
+
+def attempt_right_after(old_key: bool, pick: str) -> bool:
+    """B01 chose 正确 for question 1; after flipping the key that is right only if it was wrong before."""
+    return (pick == "正确") != old_key
