@@ -53,7 +53,7 @@ def open_round(build):
     build.participant("20260001", name="王小明")
     build.participant("20260002", name="李小红", unit="县委办公室")
     now = utcnow()
-    return build.round(opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(hours=2))
+    return build.round(opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(hours=2), show_score="on_submit")
 
 
 def sign_in(page, base, username):

@@ -84,7 +84,7 @@ def test_save_resume_and_submit(app, client, round_id):
     assert re.search(r'name="q1" value="B"\s+checked', html)
     assert 'class="nav-cell answered flagged"' in html and "专责 机关。" in html
     clock_reply = client.get(f"/attempts/{attempt_id}/clock").get_json()
-    assert clock_reply == {"ok": True, "finished": False, "remaining": 1800}
+    assert clock_reply == {"ok": True, "finished": False, "remaining": 1800, "taken_over": False}
     response = client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
     assert response.status_code == 302
     result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
@@ -180,3 +180,19 @@ def test_bank_text_is_escaped(app, client, round_id):
     html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>" not in html and "&lt;b&gt;" in html
+
+
+def test_second_device_takes_over_and_first_is_told(app, client, round_id):
+    login(client, "p1")
+    attempt_id, token = start(client, round_id)
+    assert save(client, attempt_id, token, 1, "A").status_code == 200
+    other = app.test_client()
+    login(other, "p1")
+    other_token = csrf_from(other.get(f"/attempts/{attempt_id}").get_data(as_text=True))
+    refused = save(client, attempt_id, token, 1, "B")
+    assert refused.status_code == 409 and refused.get_json()["taken_over"] is True
+    assert client.get(f"/attempts/{attempt_id}/clock").get_json()["taken_over"] is True
+    assert save(other, attempt_id, other_token, 1, "B").status_code == 200
+    with app.app_context():
+        kinds = [e.kind for e in db.session.get(Attempt, attempt_id).events]
+    assert kinds == ["start", "takeover"]

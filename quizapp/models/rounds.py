@@ -50,7 +50,7 @@ class Round(db.Model):
     draw_mode: Mapped[str] = mapped_column(String(10), default="random")
     avoid_seen: Mapped[bool] = mapped_column(Boolean, default=True)
     seed: Mapped[str] = mapped_column(String(64))
-    show_score: Mapped[str] = mapped_column(String(16), default="on_submit")
+    show_score: Mapped[str] = mapped_column(String(16), default="after_close")
     unit_method: Mapped[str] = mapped_column(String(10), default="mean")
     unit_k: Mapped[int | None] = mapped_column(Integer)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)

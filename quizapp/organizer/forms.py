@@ -34,7 +34,8 @@ class RoundForm(FlaskForm):
     multiple_rule = SelectField("多选题计分", choices=[
         ("all_or_nothing", "全对才得分"), ("partial", "少选得一半分，错选不得分")])
     draw_mode = SelectField("组卷方式", choices=[("random", "每人随机抽题（可复现）"), ("fixed", "所有人同一套题（题序、选项顺序各不相同）")])
-    show_score = SelectField("成绩显示", choices=[("on_submit", "交卷后立即显示得分"), ("after_close", "本轮结束后显示得分")])
+    show_score = SelectField("成绩显示", default="after_close",
+                             choices=[("after_close", "公布成绩后显示得分"), ("on_submit", "交卷后立即显示得分")])
     unit_method = SelectField("单位排名方式", choices=[("mean", "参赛人员平均分"), ("sum", "参赛人员总分"), ("best_k", "前 k 名平均分")])
     unit_k = IntegerField("k（前 k 名）", validators=[Optional(), NumberRange(1, 100)])
     avoid_seen = BooleanField("尽量避开参赛人员在前几轮做过的题", default=True)

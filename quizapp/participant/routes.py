@@ -105,7 +105,9 @@ def save_answer(attempt_id: int):
 @participant_required
 def attempt_clock(attempt_id: int):
     attempt = own_attempt(attempt_id)
-    return jsonify(ok=True, finished=attempt.finished, remaining=attempt_service.remaining_seconds(attempt))
+    taken_over = not attempt.finished and attempt.device_token != session.get(f"device-{attempt.id}")
+    return jsonify(ok=True, finished=attempt.finished, remaining=attempt_service.remaining_seconds(attempt),
+                   taken_over=taken_over)
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])

@@ -33,7 +33,7 @@ class RoundSpec:
     multiple_rule: str = "all_or_nothing"
     partial_fraction: float = 0.5
     draw_mode: str = "random"
-    show_score: str = "on_submit"
+    show_score: str = "after_close"
     unit_method: str = "mean"
     unit_k: int | None = None
     avoid_seen: bool = True

@@ -165,6 +165,7 @@
       .then(function (r) { return r.json(); })
       .then(function (body) {
         if (body.finished) { finish(); return; }
+        if (body.taken_over) { takenOver(); return; }
         deadline = Date.now() + body.remaining * 1000;
       }).catch(function () { /* offline: keep counting locally */ });
   }
