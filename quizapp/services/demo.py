@@ -19,7 +19,7 @@ from ..extensions import db
 from ..advancement import Rule
 from ..models import Attempt, AttemptItem, Competition, Question, Round, Team, Unit, User
 from . import advancing, entry
-from .accounts import hash_password
+from .accounts import hash_password, seal_initial
 from .attempts import finalize, question_pool, start_attempt
 from .awards import set_prizes
 from .banks import import_banks
@@ -88,13 +88,14 @@ def _seed_people(rng: random.Random) -> None:
     db.session.add_all(units)
     db.session.add(User(username=ADMIN[0], name="县纪委监委宣传部", role="admin", password_hash=hash_password(ADMIN[1])))
     shared_hash = hash_password(PARTICIPANT_PASSWORD)
+    sealed = seal_initial(PARTICIPANT_PASSWORD)  # so the demo's admission slips show it
     number = 0
     for unit in units:
         for _ in range(4):
             number += 1
             name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
             db.session.add(User(username=f"2018{number:04d}", name=name, role="participant", unit=unit,
-                                password_hash=shared_hash))
+                                password_hash=shared_hash, initial_password_enc=sealed))
     db.session.commit()
 
 

@@ -74,5 +74,5 @@ def admission_slips(unit_id: int | None = None) -> list[Slip]:
     for user in db.session.scalars(query):
         mine = [r for r in rounds if not r.restricted or (r.id, user.id) in entrants]
         slips.append(Slip(user.name, user.unit.name if user.unit else "", user.username,
-                          unseal_initial(user.initial_password_enc) or "（已修改，请联系组织者）", mine))
+                          unseal_initial(user.initial_password_enc) or "（未保存，请由组织者重置密码）", mine))
     return slips
