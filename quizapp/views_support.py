@@ -25,6 +25,20 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
+def form_errors(form) -> str:
+    """All of a form's validation messages as one line, for a flash message."""
+    return "；".join(message for messages in form.errors.values() for message in messages)
+
+
+def upload_folder() -> Path:
+    """Where uploaded files wait between the report and the organizer's confirmation."""
+    from flask import current_app
+
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def wants_json() -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json"
 

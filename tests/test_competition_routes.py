@@ -56,6 +56,8 @@ def test_every_organizer_page_renders(app, client, finished):
                 "/admin/audit", f"/admin/rounds/{first}/leaderboard?group=乡镇", f"/admin/rounds/{first}/units"):
         response = client.get(url)
         assert response.status_code == 200, url
+        title = re.search(r"<title>(.*?)</title>", response.get_data(as_text=True), re.S).group(1)
+        assert "<" not in title and len(title) < 120, url
     assert client.get("/admin/audit/export").data[:2] == b"PK"
 
 

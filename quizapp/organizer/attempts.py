@@ -7,6 +7,7 @@ from ..extensions import db
 from ..models import Attempt, Round, Unit, User
 from ..services import ServiceError, interventions
 from ..services.attempts import remaining_seconds, sweep_expired
+from ..views_support import form_errors
 from . import bp
 from .forms import ExtendForm, ReasonForm
 
@@ -41,7 +42,7 @@ def intervene(attempt_id: int, action: str):
     attempt = db.get_or_404(Attempt, attempt_id)
     form = {"extend": ExtendForm(), "reopen": ExtendForm(prefix="reopen"), "invalidate": ReasonForm(prefix="invalid")}[action]
     if not form.validate_on_submit():
-        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(form_errors(form), "error")
         return redirect(url_for("organizer.attempt_detail", attempt_id=attempt.id))
     try:
         if action == "extend":

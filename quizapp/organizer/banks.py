@@ -14,16 +14,12 @@ from ..extensions import db
 from ..models import Bank, Correction, Question
 from ..services import ServiceError, corrections
 from ..services.banks import BankImportError, import_banks, preview_changes
+from ..views_support import form_errors, upload_folder
 from . import bp
 from .forms import BankUploadForm, CorrectionForm, VoidForm
 
 PAGE = 50
 
-
-def _uploads() -> Path:
-    folder = Path(current_app.instance_path) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _sources():
@@ -50,11 +46,11 @@ def upload_bank():
     """Lint an uploaded file and show the report; nothing is imported until confirmed."""
     form = BankUploadForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(form_errors(form), "error")
         return redirect(url_for("organizer.banks"))
     token = secrets.token_hex(12)
     original = Path(form.file.data.filename or "bank.yaml").name
-    path = _uploads() / f"{token}.yaml"
+    path = upload_folder() / f"{token}.yaml"
     form.file.data.save(path)
     files, errors = lint_paths([path], _sources())
     messages = [str(e).replace(str(path), original) for e in errors]
@@ -68,7 +64,7 @@ def upload_bank():
 def import_uploaded_bank(token: str):
     if not token.isalnum():
         abort(404)
-    path = _uploads() / f"{token}.yaml"
+    path = upload_folder() / f"{token}.yaml"
     if not path.is_file():
         flash("上传的文件已失效，请重新上传", "error")
         return redirect(url_for("organizer.banks"))
@@ -133,7 +129,7 @@ def change_question(question_id: int, action: str):
         else:
             form = CorrectionForm() if action == "correct" else VoidForm()
             if not form.validate_on_submit():
-                raise ServiceError("；".join(e for errors in form.errors.values() for e in errors))
+                raise ServiceError(form_errors(form))
             if action == "correct":
                 result = corrections.correct_key(question, form.answer.data, form.reason.data)
             else:

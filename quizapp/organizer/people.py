@@ -3,7 +3,7 @@ resets, unit liaisons, and admission slips (准考证) for printing."""
 import secrets
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
 from ..access import organizer_required
@@ -13,6 +13,7 @@ from ..models import Unit, User
 from ..services import ServiceError, people
 from ..services.accounts import import_roster, read_roster
 from ..services.results import unit_groups
+from ..views_support import form_errors, upload_folder
 from . import bp
 from .forms import LiaisonForm, PersonForm, ReasonForm, RosterUploadForm
 
@@ -48,11 +49,6 @@ def _liaison_form() -> LiaisonForm:
     return form
 
 
-def _uploads() -> Path:
-    folder = Path(current_app.instance_path) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
 
 @bp.route("/people/import", methods=["POST"])
 @organizer_required
@@ -60,12 +56,12 @@ def upload_roster():
     """Validate an uploaded roster and show the report; nothing is written until confirmed."""
     form = RosterUploadForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(form_errors(form), "error")
         return redirect(url_for("organizer.people_list"))
     original = Path(form.file.data.filename or "roster.csv").name
     suffix = ".xlsx" if original.lower().endswith(".xlsx") else ".csv"
     token = secrets.token_hex(12)
-    path = _uploads() / f"{token}{suffix}"
+    path = upload_folder() / f"{token}{suffix}"
     form.file.data.save(path)
     create_units = form.create_units.data == "1"
     report = read_roster(path, create_units=create_units, display_name=original)
@@ -79,7 +75,7 @@ def confirm_roster(token: str):
     name, _, suffix = token.partition(".")
     if not name.isalnum() or suffix not in ("csv", "xlsx"):
         abort(404)
-    path = _uploads() / token
+    path = upload_folder() / token
     if not path.is_file():
         flash("上传的文件已失效，请重新上传", "error")
         return redirect(url_for("organizer.people_list"))
@@ -139,7 +135,7 @@ def person_action(user_id: int, action: str):
 def create_liaison():
     form = _liaison_form()
     if not form.validate_on_submit():
-        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(form_errors(form), "error")
         return redirect(url_for("organizer.people_list", role="liaison"))
     try:
         password = people.create_liaison(db.get_or_404(Unit, form.unit_id.data), form.username.data.strip(), form.name.data.strip())

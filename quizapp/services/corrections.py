@@ -72,7 +72,6 @@ def _apply(qid: str, kind: str, change, reason: str, old, new) -> Correction:
     for attempt in attempts:
         rescore(attempt)
     db.session.flush()
-    after = _snapshot(rounds)
     report = []
     for r in rounds:
         for row in individual_leaderboard(r, sweep=False):
