@@ -124,3 +124,12 @@ def test_bank_stats_counts_by_type_difficulty_and_topic(runner):
     assert "单选题按难度：1 级 2，2 级 2，3 级 0" in result.output
     topic_line = next(line for line in result.output.splitlines() if line.strip().startswith("监察机关及其职责"))
     assert topic_line.split()[-5:] == ["3", "1", "1", "0", "5"]
+
+
+def test_roster_group_column_sets_unit_groups(app, runner, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("姓名,单位,准考证号,分组\n王一,城关镇,G1,乡镇\n李二,县财政局,G2,县直部门\n", encoding="utf-8")
+    assert run(runner, "roster", "import", str(roster), "--passwords", str(tmp_path / "p.csv")).exit_code == 0
+    with app.app_context():
+        groups = dict(db.session.execute(select(Unit.name, Unit.group_name)).all())
+    assert groups == {"城关镇": "乡镇", "县财政局": "县直部门"}

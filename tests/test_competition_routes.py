@@ -53,7 +53,8 @@ def test_every_organizer_page_renders(app, client, finished):
                 f"/admin/attempts/{attempt_id}", f"/admin/rounds/{first}/advance", f"/admin/rounds/{first}/prizes",
                 f"/admin/rounds/{first}/print/prizes", "/admin/banks", "/admin/questions", "/admin/questions?type=judge&q=监察",
                 f"/admin/questions/{question_id}", "/admin/people", "/admin/people?group=x&q=a", "/admin/slips",
-                "/admin/audit", f"/admin/rounds/{first}/leaderboard?group=乡镇", f"/admin/rounds/{first}/units"):
+                "/admin/audit", f"/admin/rounds/{first}/leaderboard?group=乡镇", f"/admin/rounds/{first}/units",
+                "/admin/units"):
         response = client.get(url)
         assert response.status_code == 200, url
         title = re.search(r"<title>(.*?)</title>", response.get_data(as_text=True), re.S).group(1)
@@ -188,3 +189,20 @@ def test_liaison_sees_only_their_unit(app, client, finished, build):
     assert client.get(f"/unit/people/{other}").status_code == 404
     assert client.get("/admin/").status_code == 403
     assert client.get("/lobby").status_code == 403
+
+
+def test_unit_groups_filter_the_lists(app, client, finished):
+    first, _ = finished
+    token = admin(client)
+    with app.app_context():
+        from quizapp.models import Unit
+        unit_id = db.session.scalar(select(Unit.id).filter_by(name="乙"))
+    client.post("/admin/units", data={"csrf_token": token, "unit_id": unit_id, "group": "乡镇"})
+    board = client.get(f"/admin/rounds/{first}/leaderboard?group=乡镇").get_data(as_text=True)
+    assert "人员b1" in board and "人员a1" not in board
+    units = client.get(f"/admin/rounds/{first}/units?group=乡镇").get_data(as_text=True)
+    assert "<td>乙</td>" in units and "<td>甲</td>" not in units
+    progress = client.get(f"/admin/rounds/{first}?group=乡镇").get_data(as_text=True)
+    assert "<td>乙</td>" in progress and "<td>甲</td>" not in progress
+    people = client.get("/admin/people?group=乡镇").get_data(as_text=True)
+    assert "人员b2" in people and "人员a2" not in people

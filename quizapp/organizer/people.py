@@ -153,3 +153,18 @@ def slips():
     units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
     return render_template("organizer/slips.html", slips=people.admission_slips(unit_id), units=units, unit_id=unit_id,
                            login_url=request.url_root)
+
+
+@bp.route("/units", methods=["GET", "POST"])
+@organizer_required
+def units():
+    """Units with their group and head count; a POST sets one unit's group."""
+    if request.method == "POST":
+        unit = db.get_or_404(Unit, request.form.get("unit_id", type=int))
+        people.set_unit_group(unit, request.form.get("group", ""))
+        flash(f"已更新 {unit.name} 的分组", "info")
+        return redirect(url_for("organizer.units"))
+    counts = dict(db.session.execute(select(User.unit_id, func.count()).where(User.role == "participant")
+                                     .group_by(User.unit_id)).all())
+    rows = db.session.scalars(select(Unit).order_by(Unit.group_name, Unit.name)).all()
+    return render_template("organizer/units_list.html", rows=rows, counts=counts, groups=unit_groups())

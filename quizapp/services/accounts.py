@@ -22,7 +22,8 @@ from ..extensions import db
 from ..models import Unit, User
 from . import ServiceError, audit
 
-HEADERS = {"姓名": "name", "单位": "unit", "准考证号": "username", "手机": "phone", "手机号": "phone"}
+HEADERS = {"姓名": "name", "单位": "unit", "准考证号": "username", "手机": "phone", "手机号": "phone",
+           "分组": "group", "单位分组": "group"}
 PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read off a printed slip
 
 
@@ -80,6 +81,7 @@ class RosterRow:
     unit: str
     username: str
     phone: str = ""
+    group: str = ""
 
 
 @dataclass
@@ -116,7 +118,8 @@ def read_roster(path: str | Path, create_units: bool = True, display_name: str |
                   for i, field_ in columns.items() if field_}
         if not any(record.values()):
             continue
-        row = RosterRow(line, record["name"], record["unit"], record["username"], record.get("phone", ""))
+        row = RosterRow(line, record["name"], record["unit"], record["username"], record.get("phone", ""),
+                        record.get("group", ""))
         problems = [label for key, label in (("name", "姓名"), ("unit", "单位"), ("username", "准考证号"))
                     if not getattr(row, key)]
         if problems:
@@ -160,9 +163,13 @@ def import_roster(report: RosterReport, progress=None) -> list[tuple[RosterRow, 
     units = {u.name: u for u in db.session.scalars(select(Unit))}
     issued = []
     try:
+        groups = {row.unit: row.group for row in report.rows if row.group}
         for name in report.new_units:
-            units[name] = Unit(name=name)
+            units[name] = Unit(name=name, group_name=groups.get(name) or None)
             db.session.add(units[name])
+        for name, group in groups.items():  # a roster may also fill in existing units' groups
+            if units[name].group_name is None:
+                units[name].group_name = group
         for done, row in enumerate(report.rows, start=1):
             password = new_password()
             db.session.add(User(username=row.username, name=row.name, role="participant",

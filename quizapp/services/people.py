@@ -24,6 +24,14 @@ def update_person(user: User, name: str, unit_id: int, phone: str, group_name: s
     db.session.commit()
 
 
+def set_unit_group(unit: Unit, group: str) -> None:
+    """Put a unit in a group (e.g. 乡镇 / 县直部门) — every list can be filtered by it."""
+    before = unit.group_name
+    unit.group_name = group.strip()[:50] or None
+    audit.record("unit.group", unit.name, f"分组：{before or '无'} → {unit.group_name or '无'}")
+    db.session.commit()
+
+
 def set_active(user: User, active: bool, reason: str) -> None:
     if user.role == "admin":
         raise ServiceError("不能在此停用组织者账号")
