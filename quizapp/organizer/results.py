@@ -26,12 +26,15 @@ EXPORTS = {
 def leaderboard(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     group = request.args.get("group") or None
-    rows = result_service.individual_leaderboard(round_, group=group)
     size = current_app.config["LEADERBOARD_PAGE_SIZE"]
-    pages = max(1, -(-len(rows) // size))
+    from ..services.attempts import sweep_expired
+    sweep_expired(round_.id)
+    total = result_service.individual_count(round_, group)
+    pages = max(1, -(-total // size))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    return render_template("organizer/leaderboard.html", round=round_, rows=rows[(page - 1) * size: page * size],
-                           page=page, pages=pages, total=len(rows), groups=result_service.unit_groups(), group=group)
+    rows = result_service.individual_leaderboard(round_, group=group, sweep=False, offset=(page - 1) * size, limit=size)
+    return render_template("organizer/leaderboard.html", round=round_, rows=rows, page=page, pages=pages, total=total,
+                           groups=result_service.unit_groups(), group=group)
 
 
 @bp.route("/rounds/<int:round_id>/units")

@@ -9,13 +9,13 @@ import csv
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, literal_column, select
 
 from .. import clock
 from ..extensions import db
-from ..models import Attempt, Round, Unit, User
+from ..models import ATTEMPT_STATUSES, Attempt, Round, Unit, User
 from ..prizes import award
-from ..ranking import Result, UnitInput, UnitRow, rank_individuals, rank_units
+from ..ranking import UnitInput, UnitRow, rank_units
 from .attempts import sweep_expired
 from .entry import registered_by_unit
 
@@ -38,37 +38,56 @@ class IndividualRow:
     prize: str = ""
 
 
+def _individual_query(round_: Round, group: str | None, unit_id: int | None):
+    """Finalized attempts with their rank computed by the database.
+
+    The window orders exactly as quizapp.ranking.rank_individuals (score desc, time used asc,
+    submission asc; RANK() gives equal rows equal ranks, 1, 1, 3); invalidated attempts are
+    left out of the ranking and carry no rank."""
+    finished = and_(Attempt.round_id == round_.id, Attempt.status != "in_progress")
+    ranked = (
+        select(Attempt.id.label("attempt_id"),
+               func.rank().over(order_by=(Attempt.score.desc(), Attempt.time_used.asc(),
+                                          Attempt.submitted_at.asc())).label("rank"))
+        .where(finished, Attempt.invalidated_at.is_(None)).subquery()
+    )
+    query = (
+        select(Attempt.id, ranked.c.rank, User.name, User.username, Unit.name.label("unit"), Unit.id.label("unit_id"),
+               Attempt.score, Attempt.max_score, Attempt.time_used, Attempt.submitted_at, Attempt.status,
+               Attempt.invalidated_at)
+        .join(User, Attempt.user_id == User.id).outerjoin(Unit, User.unit_id == Unit.id)
+        .outerjoin(ranked, ranked.c.attempt_id == Attempt.id).where(finished)
+    )
+    if group:
+        query = query.where(Unit.group_name == group)
+    if unit_id:
+        query = query.where(User.unit_id == unit_id)
+    return query
+
+
 def individual_leaderboard(round_: Round, group: str | None = None, unit_id: int | None = None,
-                           sweep: bool = True) -> list[IndividualRow]:
-    """Finalized attempts ranked (quizapp.ranking); invalidated attempts follow, unranked.
-    `group` / `unit_id` filter the rows shown; ranks stay those of the whole round.
+                           sweep: bool = True, offset: int = 0, limit: int | None = None) -> list[IndividualRow]:
+    """Finalized attempts in rank order (quizapp.ranking), invalidated ones last and unranked.
+    `group` / `unit_id` filter the rows; ranks stay those of the whole round. `offset`/`limit`
+    page in the database, so a page of a 50,000-person round costs one indexed query.
     `sweep` finalizes expired attempts first (it commits); pass False inside a transaction."""
     if sweep:
         sweep_expired(round_.id)
-    query = (
-        select(Attempt, User.name, User.username, Unit.name.label("unit"), Unit.id.label("unit_id"),
-               Unit.group_name)
-        .join(User, Attempt.user_id == User.id).outerjoin(Unit, User.unit_id == Unit.id)
-        .where(Attempt.round_id == round_.id, Attempt.status != "in_progress")
-    )
-    found = {}
-    results, invalid = [], []
-    for attempt, name, username, unit, uid, group_name in db.session.execute(query):
-        found[attempt.id] = (attempt, name, username, unit or "", uid, group_name)
-        if attempt.invalidated_at:
-            invalid.append(attempt.id)
-        else:
-            results.append(Result(attempt.id, round(attempt.score or 0, 2), attempt.time_used or 0, attempt.submitted_at))
-    ranked = rank_individuals(results) + [(None, found[a][0]) for a in invalid]
-    rows = []
-    for rank, result in ranked:
-        attempt, name, username, unit, uid, group_name = found[result.id if rank is None else result.key]
-        if (group and group_name != group) or (unit_id and uid != unit_id):
-            continue
-        rows.append(IndividualRow(attempt.id, rank, name, username, unit, round(attempt.score or 0, 2),
-                                  attempt.max_score, attempt.time_used or 0, attempt.submitted_at,
-                                  attempt.status_label, uid, award(rank, (round_.prizes or {}).get("individual"))))
-    return rows
+    query = _individual_query(round_, group, unit_id).order_by(
+        literal_column("rank").is_(None), literal_column("rank"), User.username).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    setting = (round_.prizes or {}).get("individual")
+    return [
+        IndividualRow(r.id, r.rank, r.name, r.username, r.unit or "", round(r.score or 0, 2), r.max_score,
+                      r.time_used or 0, r.submitted_at,
+                      "已作废" if r.invalidated_at else ATTEMPT_STATUSES[r.status], r.unit_id, award(r.rank, setting))
+        for r in db.session.execute(query)
+    ]
+
+
+def individual_count(round_: Round, group: str | None = None) -> int:
+    return db.session.scalar(select(func.count()).select_from(_individual_query(round_, group, None).subquery()))
 
 
 def unit_leaderboard(round_: Round, group: str | None = None) -> list[UnitRow]:
