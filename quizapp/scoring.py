@@ -74,5 +74,17 @@ def score_response(qtype: str, key, response, rules: ScoringRules) -> float:
     raise ValueError(f"unknown question type: {qtype}")
 
 
+def item_score(qtype: str, key, void: str | None, response, rules: ScoringRules) -> tuple[float, float]:
+    """(points earned, points possible) for one question of a paper, after any correction:
+    a question voided with "award" gives everyone full points; one voided with "drop" counts
+    for nothing and leaves the maximum too."""
+    full = rules.points_for(qtype)
+    if void == "drop":
+        return 0.0, 0.0
+    if void == "award":
+        return full, full
+    return score_response(qtype, key, response, rules), full
+
+
 def max_score(types: list[str], rules: ScoringRules) -> float:
     return round(sum(rules.points_for(t) for t in types), 2)

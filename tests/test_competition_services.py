@@ -128,6 +128,13 @@ def test_correction_rescores_every_round_and_reports_changes(app, ctx, two_round
     assert db.session.get(Attempt, a1.id).score == before_a1 and db.session.get(Attempt, a1.id).max_score == 3
     with pytest.raises(ServiceError):
         corrections.correct_key(db.session.get(Question, question.id), "也许", "x")
+    # The set-based re-scoring agrees with scoring every attempt from scratch.
+    from quizapp.services.attempts import score_attempt
+    for attempt in db.session.scalars(select(Attempt)).all():
+        stored = (attempt.score, attempt.max_score, [i.points for i in attempt.items])
+        score_attempt(attempt)
+        assert (attempt.score, attempt.max_score, [i.points for i in attempt.items]) == stored
+    db.session.rollback()
 
 
 def test_extend_reopen_and_invalidate(app, ctx, two_rounds, clock):

@@ -65,3 +65,10 @@ def test_fill_in_ignores_width_space_and_punctuation(text):
 def test_any_response_scores_between_zero_and_full(qtype, response):
     key = {"single": "A", "judge": True, "multiple": ["A", "B"], "fill": [["甲"]]}[qtype]
     assert 0 <= score_response(qtype, key, response, PARTIAL) <= PARTIAL.points_for(qtype)
+
+
+def test_item_score_after_voiding():
+    from quizapp.scoring import item_score
+    assert item_score("single", "A", None, "B", RULES) == (0, 1)
+    assert item_score("single", "A", "award", "B", RULES) == (1, 1)
+    assert item_score("multiple", ["A", "B"], "drop", ["A", "B"], RULES) == (0, 0)

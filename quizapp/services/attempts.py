@@ -22,7 +22,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Attempt, AttemptEvent, AttemptItem, Question, Round, User
 from ..papers import PaperRuleError, PoolQuestion, Section, draw_paper
-from ..scoring import ScoringRules, max_score, score_response
+from ..scoring import ScoringRules, item_score, max_score
 from . import ServiceError, entry
 
 MAX_FILL_LENGTH = 200
@@ -236,15 +236,8 @@ def score_attempt(attempt: Attempt) -> None:
     possible = 0.0
     for item in items:
         question = item.question
-        full = rules.points_for(question.type)
-        if question.void == "drop":  # voided and dropped from the total for everyone
-            item.points = 0.0
-            continue
+        item.points, full = item_score(question.type, question.answer, question.void, item.response, rules)
         possible += full
-        if question.void == "award":  # voided: everyone gets the points
-            item.points = full
-        else:
-            item.points = score_response(question.type, question.answer, item.response, rules)
         total += item.points
     attempt.max_score = round(possible, 2)
     # An invalidated attempt keeps its item points for the record but scores 0.

@@ -2,18 +2,21 @@
 
 A correction applies to every version of the question (the same `qid`): the key was wrong,
 not one printing of it. Every finalized attempt that showed any version is re-scored in the
-same transaction, and the report lists everyone whose score or rank changed, per round.
+same transaction — only that question's items, with each attempt's total moved by the
+difference — and the report lists everyone whose score or rank changed, per round. Attempts
+still in progress are left alone: they are scored with the corrected key when they finish.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..banks.loader import JUDGE_WORDS, OPTION_KEY
 from ..extensions import db
 from ..models import Attempt, AttemptItem, Correction, Question, Round
 from ..models.banks import VOID_MODES
 from . import ServiceError, audit
-from .attempts import rescore, sweep_expired
+from ..scoring import item_score
+from .attempts import scoring_rules, sweep_expired
 from .results import individual_leaderboard
 
 
@@ -44,16 +47,49 @@ def parse_answer(question: Question, text: str):
     return blanks
 
 
-def _affected(qid: str) -> tuple[list[Question], list[Round], list[Attempt]]:
+def _affected(qid: str) -> tuple[list[Question], list[Round]]:
     versions = db.session.scalars(select(Question).filter_by(qid=qid)).all()
     if not versions:
         raise ServiceError("题目不存在")
-    attempts = db.session.scalars(
-        select(Attempt).join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
-        .where(AttemptItem.question_id.in_([v.id for v in versions])).distinct()
+    round_ids = select(Attempt.round_id).join(AttemptItem, AttemptItem.attempt_id == Attempt.id).where(
+        AttemptItem.question_id.in_([v.id for v in versions])).distinct()
+    rounds = db.session.scalars(select(Round).where(Round.id.in_(round_ids)).order_by(Round.id)).all()
+    return versions, rounds
+
+
+def _rescore_items(versions: list[Question], void_before: dict[int, str | None]) -> int:
+    """Re-score only the items that showed the question, and move each finalized attempt's
+    score and maximum by the difference — set-based, so 50,000 attempts take seconds, and
+    attempts still in progress are not touched (they are scored when they finish).
+    Returns the number of attempts re-scored."""
+    by_id = {v.id: v for v in versions}
+    rows = db.session.execute(
+        select(AttemptItem.id, AttemptItem.question_id, AttemptItem.response, AttemptItem.points,
+               Attempt.id.label("attempt_id"), Attempt.score, Attempt.max_score, Attempt.invalidated_at, Round)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id).join(Round, Round.id == Attempt.round_id)
+        .where(AttemptItem.question_id.in_(list(by_id)), Attempt.status != "in_progress")
     ).all()
-    rounds = sorted({a.round for a in attempts}, key=lambda r: r.id)
-    return versions, rounds, attempts
+    rules_by_round: dict[int, object] = {}
+    item_updates, totals = [], {}
+    for row in rows:
+        rules = rules_by_round.setdefault(row.Round.id, scoring_rules(row.Round))
+        question = by_id[row.question_id]
+        points, full = item_score(question.type, question.answer, question.void, row.response, rules)
+        old_points = row.points or 0.0
+        old_full = 0.0 if void_before[question.id] == "drop" else rules.points_for(question.type)
+        item_updates.append({"id": row.id, "points": points})
+        entry = totals.setdefault(row.attempt_id, [row.score or 0.0, row.max_score, row.invalidated_at, 0.0, 0.0])
+        entry[3] += points - old_points
+        entry[4] += full - old_full
+    if item_updates:
+        db.session.execute(update(AttemptItem), item_updates)
+    attempt_updates = [
+        {"id": attempt_id, "score": 0.0 if invalid else round(score + d_score, 2), "max_score": round(maximum + d_max, 2)}
+        for attempt_id, (score, maximum, invalid, d_score, d_max) in totals.items()
+    ]
+    if attempt_updates:
+        db.session.execute(update(Attempt), attempt_updates)
+    return len(attempt_updates)
 
 
 def _snapshot(rounds: list[Round]) -> dict[int, tuple]:
@@ -64,14 +100,14 @@ def _apply(qid: str, kind: str, change, reason: str, old, new) -> Correction:
     if not reason or not reason.strip():
         raise ServiceError("请填写更正原因")
     sweep_expired()  # commits on its own; everything after this is one transaction
-    versions, rounds, attempts = _affected(qid)
+    versions, rounds = _affected(qid)
     before = _snapshot(rounds)
+    void_before = {v.id: v.void for v in versions}
     for version in versions:
         change(version)
     db.session.flush()
-    for attempt in attempts:
-        rescore(attempt)
-    db.session.flush()
+    rescored = _rescore_items(versions, void_before)
+    db.session.expire_all()
     report = []
     for r in rounds:
         for row in individual_leaderboard(r, sweep=False):
@@ -85,7 +121,7 @@ def _apply(qid: str, kind: str, change, reason: str, old, new) -> Correction:
     db.session.add(correction)
     audit.record("question.correct" if kind == "rekey" else "question.void", qid,
                  f"{'更正答案' if kind == 'rekey' else VOID_MODES.get(kind, '恢复')}：{reason.strip()}；"
-                 f"重新计分 {len(attempts)} 份试卷，{len(report)} 人成绩或名次变化",
+                 f"重新计分 {rescored} 份试卷，{len(report)} 人成绩或名次变化",
                  before=old, after=new, rounds=[r.name for r in rounds])
     db.session.commit()
     return correction
