@@ -2,7 +2,7 @@
 
 Contract: `load_bank(path)` never raises for bad content; it returns a `BankFile` whose
 `errors` list is empty exactly when every question is well-formed. Callers must not import a
-file with errors. Parsing uses PyYAML's safe loader only.
+file with errors. Parsing uses PyYAML's safe loader only (its C version when available).
 """
 from __future__ import annotations
 
@@ -77,18 +77,24 @@ class BankFile:
     errors: list[BankError] = field(default_factory=list)
 
 
-def _line_map(text: str) -> list[int]:
-    """1-based line of each item of the top-level `questions` list (0 where not found)."""
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10× faster
+
+
+def _parse(text: str) -> tuple[object, list[int]]:
+    """Parse once with the safe loader (the same constructors as `yaml.safe_load`) and return
+    the data and the 1-based line of each item of the top-level `questions` list."""
+    loader = SafeLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return []
-    if not isinstance(root, yaml.MappingNode):
-        return []
-    for key, value in root.value:
-        if key.value == "questions" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    lines: list[int] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "questions" and isinstance(value, yaml.SequenceNode):
+                lines = [item.start_mark.line + 1 for item in value.value]
+    return data, lines
 
 
 def load_bank(path: str | Path) -> BankFile:
@@ -104,7 +110,7 @@ def load_bank(path: str | Path) -> BankFile:
         fail(0, "", f"无法读取文件（需要 UTF-8 编码）：{exc}")
         return result
     try:
-        data = yaml.safe_load(text)
+        data, lines = _parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         fail(mark.line + 1 if mark else 0, "", f"YAML 语法错误：{getattr(exc, 'problem', exc)}")
@@ -117,7 +123,6 @@ def load_bank(path: str | Path) -> BankFile:
     if not isinstance(items, list) or not items:
         fail(1, "", "缺少 questions 列表，或列表为空")
         return result
-    lines = _line_map(text)
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
         line = lines[index] if index < len(lines) else 0

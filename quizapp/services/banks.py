@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from ..banks.lint import lint_paths
 from ..banks.loader import BankError, BankFile
 from ..banks.sources import SourceDoc
+from ..clock import utcnow
 from ..extensions import db
 from ..models import Bank, Question
 from . import audit
@@ -40,17 +41,36 @@ def import_banks(paths, sources: dict[str, SourceDoc] | None = None, progress=No
     if errors:
         raise BankImportError(errors)
     report = ImportReport()
-    current = {q.qid: q for q in db.session.scalars(select(Question).where(Question.is_current.is_(True)))}
+    current = {qid: (qid_id, version, digest, bank_id) for qid, qid_id, version, digest, bank_id in db.session.execute(
+        select(Question.qid, Question.id, Question.version, Question.content_hash, Question.bank_id)
+        .where(Question.is_current.is_(True)))}
     done, total = 0, sum(len(f.questions) for f in files)
     try:
         for bank_file in files:
             bank = _upsert_bank(bank_file)
             report.banks.append(bank.slug)
+            retire, rows = [], []
             for question in bank_file.questions:
-                _import_question(bank, question, current.get(question.qid), report)
+                digest = question.content_hash()
+                existing = current.get(question.qid)
                 done += 1
-                if progress:
+                if progress and (done % 500 == 0 or done == total):
                     progress(done, total)
+                if existing and existing[2] == digest and existing[3] == bank.id:
+                    report.unchanged += 1
+                    continue
+                if existing:
+                    retire.append(existing[0])
+                    report.changed += 1
+                else:
+                    report.added += 1
+                rows.append(_row(bank.id, question, digest, existing[1] + 1 if existing else 1))
+            # Retire the old versions first so a (qid, version) pair never clashes, then insert
+            # all new versions in one multi-row statement.
+            if retire:
+                db.session.execute(update(Question).where(Question.id.in_(retire)).values(is_current=False))
+            if rows:
+                db.session.execute(insert(Question), rows)
         audit.record("bank.import", "、".join(report.banks),
                      f"新增 {report.added}，更新 {report.changed}，未变 {report.unchanged}",
                      files=[Path(f.path).name for f in files])
@@ -59,6 +79,13 @@ def import_banks(paths, sources: dict[str, SourceDoc] | None = None, progress=No
         db.session.rollback()
         raise
     return report
+
+
+def _row(bank_id: int, q, digest: str, version: int) -> dict:
+    return dict(bank_id=bank_id, qid=q.qid, version=version, is_current=True, disabled=False, content_hash=digest,
+                type=q.type, topic=q.topic, difficulty=q.difficulty, stem=q.stem, options=q.options, answer=q.answer,
+                explanation=q.explanation, source_doc=q.source_doc, source_article=q.source_article,
+                source_basis=q.source_basis, created_at=utcnow())
 
 
 def preview_changes(files: list[BankFile]) -> ImportReport:
@@ -86,25 +113,3 @@ def _upsert_bank(bank_file: BankFile) -> Bank:
     else:
         bank.title, bank.file_name = bank_file.title, Path(bank_file.path).name
     return bank
-
-
-def _import_question(bank: Bank, q, existing: Question | None, report: ImportReport) -> None:
-    digest = q.content_hash()
-    if existing is not None and existing.content_hash == digest and existing.bank_id == bank.id:
-        report.unchanged += 1
-        return
-    version = 1
-    if existing is not None:
-        existing.is_current = False
-        version = existing.version + 1
-        report.changed += 1
-    else:
-        report.added += 1
-    db.session.add(Question(
-        bank_id=bank.id, qid=q.qid, version=version, is_current=True, content_hash=digest,
-        type=q.type, topic=q.topic, difficulty=q.difficulty, stem=q.stem, options=q.options,
-        answer=q.answer, explanation=q.explanation, source_doc=q.source_doc,
-        source_article=q.source_article, source_basis=q.source_basis,
-    ))
-    # Flush the retired version first so the (qid, version) pair never clashes mid-write.
-    db.session.flush()
