@@ -100,11 +100,12 @@ def test_demo_with_simulation_gives_a_ranked_preliminary(app, runner, tmp_path):
         preliminary, semifinal, final = rounds[:3]
         took_part = db.session.scalar(select(func.count()).select_from(Attempt).filter_by(round_id=preliminary.id))
         assert semifinal.restricted and len(semifinal.entrants) >= 280
-        assert final.is_team and db.session.scalar(select(func.count()).select_from(Team)) == 8
+        # The 8 best units field teams; a unit tied for 8th place fields one too.
+        assert final.is_team and db.session.scalar(select(func.count()).select_from(Team)) >= 8
         actions = set(db.session.scalars(select(AuditEvent.action)))
         assert {"question.void", "advance.confirm", "round.prizes", "round.publish"} <= actions
         from quizapp.services.awards import prize_table
-        assert len(prize_table(semifinal, "participant")[1]) >= 30 and len(prize_table(final, "unit")[1]) == 8
+        assert len(prize_table(semifinal, "participant")[1]) >= 30 and len(prize_table(final, "unit")[1]) >= 8
     units_file, people_file = tmp_path / "units.xlsx", tmp_path / "people.xlsx"
     assert run(runner, "export", "leaderboard", "--by", "unit", "--format", "xlsx", "-o", str(units_file)).exit_code == 0
     units = list(load_workbook(units_file).active.iter_rows(values_only=True))[1:]

@@ -124,6 +124,9 @@ def _seed_rounds(competition: Competition) -> list[Round]:
                                    sections=[{"type": "single", "count": 10, "difficulty": 3},
                                              {"type": "multiple", "count": 10}, {"type": "judge", "count": 10},
                                              {"type": "fill", "count": 5}], **common))
+    for round_ in (preliminary, semifinal, final):
+        round_.seed = f"demo-{round_.seq}"  # the same papers, answers and results on every run
+    db.session.commit()
     return [preliminary, semifinal, final]
 
 
