@@ -84,21 +84,29 @@ def quiz(attempt_id: int):
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
 @participant_required
 def save_answer(attempt_id: int):
-    """JSON in: {"position": n, "response": …, "flagged": bool}. 200 only once committed."""
-    attempt = own_attempt(attempt_id, finalize_expired=False)  # the save itself checks the deadline
+    """JSON in: {"position": n, "response": …, "flagged": bool}. 200 only once committed.
+
+    The common case — a participant answering their own paper — is checked inside the save's
+    own query; only when that finds nothing is the attempt loaded (a team's shared paper, a
+    wrong position, or someone else's attempt, which is 404)."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("position"), int):
         return jsonify(ok=False, error="请求格式不正确"), 400
+    args = (attempt_id, payload["position"], payload.get("response"), bool(payload.get("flagged", False)),
+            session.get(f"device-{attempt_id}", ""))
     try:
-        attempt_service.save_response(attempt, payload["position"], payload.get("response"),
-                                      bool(payload.get("flagged", False)), session.get(f"device-{attempt.id}", ""))
+        try:
+            remaining = attempt_service.save_response(*args, owner_id=current_user.id)
+        except attempt_service.NoSuchItem:
+            own_attempt(attempt_id, finalize_expired=False)  # 404 unless it is theirs (or their team's)
+            remaining = attempt_service.save_response(*args)
     except attempt_service.TakenOver as exc:
         return jsonify(ok=False, error=str(exc), taken_over=True), 409
     except ServiceError as exc:
-        db.session.refresh(attempt)
+        attempt = db.session.get(Attempt, attempt_id)
         code = 409 if attempt.finished or attempt_service.remaining_seconds(attempt) == 0 else 400
         return jsonify(ok=False, error=str(exc), finished=attempt.finished), code
-    return jsonify(ok=True, remaining=attempt_service.remaining_seconds(attempt))
+    return jsonify(ok=True, remaining=remaining)
 
 
 @bp.route("/attempts/<int:attempt_id>/clock")

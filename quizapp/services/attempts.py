@@ -158,34 +158,55 @@ class TakenOver(ServiceError):
     """The attempt is now open on another device."""
 
 
-def save_response(attempt: Attempt, position: int, raw, flagged: bool, device_token: str | None = None) -> None:
-    """Store one response; commit, or raise ServiceError if the attempt no longer takes answers
-    (TakenOver if `device_token` is given and another device has taken the attempt over)."""
-    item = db.session.scalar(select(AttemptItem).filter_by(attempt_id=attempt.id, position=position))
-    if item is None:
-        raise ServiceError("题号不存在")
-    response = to_bank_response(item.question, item.option_order, raw)
+class NoSuchItem(ServiceError):
+    """No such question in this attempt — or, when an owner was given, not their attempt."""
+
+
+def save_response(attempt: Attempt | int, position: int, raw, flagged: bool, device_token: str | None = None,
+                  owner_id: int | None = None) -> int:
+    """Store one response and commit; returns the seconds left. This is the hot path of a
+    round, so it costs one locking read and one conditional write.
+
+    With `owner_id`, only that user's own attempt is found (NoSuchItem otherwise: a team
+    member answering a shared paper is checked by the caller and passes no owner). Raises
+    ServiceError if the attempt no longer takes answers, TakenOver if `device_token` is given
+    and another device has taken the attempt over."""
+    attempt_id = attempt if isinstance(attempt, int) else attempt.id
+    query = (
+        select(AttemptItem.id, AttemptItem.option_order, Question.type, Question.answer, Attempt.deadline_at)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id).join(Question, Question.id == AttemptItem.question_id)
+        .where(AttemptItem.attempt_id == attempt_id, AttemptItem.position == position)
+        # Shared row lock on PostgreSQL: finalizing (FOR UPDATE) waits for this save, and a save
+        # that waited sees the finalized status. SQLite has no row locks; there the UPDATE below
+        # is atomic under the database's single writer.
+        .with_for_update(read=True, of=Attempt)
+    )
+    if owner_id is not None:
+        query = query.where(Attempt.user_id == owner_id)
+    row = db.session.execute(query).first()
+    if row is None:
+        db.session.rollback()
+        raise NoSuchItem("题号不存在")
+    response = to_bank_response(row, row.option_order, raw)
     now = clock.now()
-    # Shared row lock on PostgreSQL: finalizing (FOR UPDATE) waits for this save, and a save
-    # that waited sees the finalized status. A no-op on SQLite, where the UPDATE below is atomic.
-    db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update(read=True))
-    conditions = [Attempt.id == attempt.id, Attempt.status == "in_progress", Attempt.deadline_at > now]
+    conditions = [Attempt.id == attempt_id, Attempt.status == "in_progress", Attempt.deadline_at > now]
     if device_token is not None:
         conditions.append(Attempt.device_token == device_token)
-    still_open = exists().where(*conditions)
     result = db.session.execute(
-        update(AttemptItem).where(AttemptItem.id == item.id, still_open)
+        update(AttemptItem).where(AttemptItem.id == row.id, exists().where(*conditions))
         .values(response=response, flagged=bool(flagged), saved_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.rollback()
-        db.session.refresh(attempt)
-        finalize_if_expired(attempt)
-        if not attempt.finished and device_token is not None and attempt.device_token != device_token:
+        current = db.session.get(Attempt, attempt_id)
+        db.session.refresh(current)
+        finalize_if_expired(current)
+        if not current.finished and device_token is not None and current.device_token != device_token:
             raise TakenOver("此试卷已在另一台设备上打开，本设备上的答案未保存，请在新设备上继续作答")
         raise ServiceError("答题时间已到或已交卷，答案未能保存")
     db.session.commit()
+    return max(0, int((row.deadline_at - now).total_seconds()))
 
 
 def submit_attempt(attempt: Attempt) -> Attempt:
