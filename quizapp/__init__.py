@@ -29,5 +29,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(participant_bp)
     app.register_blueprint(organizer_bp, url_prefix="/admin")
     app.register_blueprint(liaison_bp, url_prefix="/unit")
+    if app.config.get("PROXY_COUNT"):
+        # Behind nginx: trust X-Forwarded-For/-Proto from that many proxies, so attempt logs
+        # record the participant's address rather than the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     views_support.init_app(app)
     return app

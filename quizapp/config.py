@@ -4,6 +4,7 @@ QUIZAPP_DATABASE_URL   SQLAlchemy URL; default an SQLite file in the instance fo
 QUIZAPP_SECRET_KEY     required outside demo/debug/testing; signs sessions and CSRF tokens
 QUIZAPP_DEMO=1         demo mode: a random secret key is kept in the instance folder
 QUIZAPP_PASSWORD_HASH  werkzeug hash method (default scrypt N=2^15 r=8 p=3, an OWASP setting)
+QUIZAPP_PROXY_COUNT    number of reverse proxies (nginx) in front; their X-Forwarded-For is trusted
 QUIZAPP_SOURCES        folder of official source texts; banks uploaded in the browser are checked
                        against it (default: ../shared/sources beside the project, if present)
 """
@@ -44,6 +45,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     if env.get("QUIZAPP_PASSWORD_HASH"):
         app.config["PASSWORD_HASH_METHOD"] = env["QUIZAPP_PASSWORD_HASH"]
     app.config["DEMO"] = env.get("QUIZAPP_DEMO") == "1"
+    app.config["PROXY_COUNT"] = int(env.get("QUIZAPP_PROXY_COUNT") or 0)
     default_sources = Path(__file__).resolve().parents[2] / "shared" / "sources"
     app.config["SOURCES_DIR"] = env.get("QUIZAPP_SOURCES") or (str(default_sources) if default_sources.is_dir() else "")
     if overrides:

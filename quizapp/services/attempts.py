@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -162,6 +162,38 @@ class NoSuchItem(ServiceError):
     """No such question in this attempt — or, when an owner was given, not their attempt."""
 
 
+def _save_statements():
+    """The autosave's two statements, built once: building and keying SQL per request cost
+    more than running it. Parameters are bound at execution."""
+    read = (
+        select(AttemptItem.id, AttemptItem.option_order, Question.type, Question.answer, Attempt.deadline_at)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id).join(Question, Question.id == AttemptItem.question_id)
+        .where(AttemptItem.attempt_id == bindparam("attempt_id"), AttemptItem.position == bindparam("position"))
+        # Shared row lock on PostgreSQL: finalizing (FOR UPDATE) waits for this save, and a save
+        # that waited sees the finalized status. SQLite has no row locks; there the UPDATE below
+        # is atomic under the database's single writer.
+        .with_for_update(read=True, of=Attempt)
+    )
+    # UPDATE parameters may not share a column's name, hence the "b_" prefixes.
+    open_now = [Attempt.id == bindparam("b_attempt"), Attempt.status == "in_progress",
+                Attempt.deadline_at > bindparam("b_now")]
+    write = (
+        update(AttemptItem)
+        .values(response=bindparam("b_response", type_=AttemptItem.response.type),
+                flagged=bindparam("b_flagged"), saved_at=bindparam("b_now"))
+    )
+    return {
+        "read": read,
+        "read_owned": read.where(Attempt.user_id == bindparam("owner_id")),
+        "write": write.where(AttemptItem.id == bindparam("b_item"), exists().where(*open_now)),
+        "write_device": write.where(AttemptItem.id == bindparam("b_item"), exists().where(
+            *open_now, Attempt.device_token == bindparam("b_device"))),
+    }
+
+
+_SAVE = _save_statements()
+
+
 def save_response(attempt: Attempt | int, position: int, raw, flagged: bool, device_token: str | None = None,
                   owner_id: int | None = None) -> int:
     """Store one response and commit; returns the seconds left. This is the hot path of a
@@ -172,31 +204,23 @@ def save_response(attempt: Attempt | int, position: int, raw, flagged: bool, dev
     ServiceError if the attempt no longer takes answers, TakenOver if `device_token` is given
     and another device has taken the attempt over."""
     attempt_id = attempt if isinstance(attempt, int) else attempt.id
-    query = (
-        select(AttemptItem.id, AttemptItem.option_order, Question.type, Question.answer, Attempt.deadline_at)
-        .join(Attempt, Attempt.id == AttemptItem.attempt_id).join(Question, Question.id == AttemptItem.question_id)
-        .where(AttemptItem.attempt_id == attempt_id, AttemptItem.position == position)
-        # Shared row lock on PostgreSQL: finalizing (FOR UPDATE) waits for this save, and a save
-        # that waited sees the finalized status. SQLite has no row locks; there the UPDATE below
-        # is atomic under the database's single writer.
-        .with_for_update(read=True, of=Attempt)
-    )
-    if owner_id is not None:
-        query = query.where(Attempt.user_id == owner_id)
-    row = db.session.execute(query).first()
+    connection = db.session.connection()
+    params = {"attempt_id": attempt_id, "position": position}
+    if owner_id is None:
+        row = connection.execute(_SAVE["read"], params).first()
+    else:
+        row = connection.execute(_SAVE["read_owned"], {**params, "owner_id": owner_id}).first()
     if row is None:
         db.session.rollback()
         raise NoSuchItem("题号不存在")
     response = to_bank_response(row, row.option_order, raw)
     now = clock.now()
-    conditions = [Attempt.id == attempt_id, Attempt.status == "in_progress", Attempt.deadline_at > now]
-    if device_token is not None:
-        conditions.append(Attempt.device_token == device_token)
-    result = db.session.execute(
-        update(AttemptItem).where(AttemptItem.id == row.id, exists().where(*conditions))
-        .values(response=response, flagged=bool(flagged), saved_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    values = {"b_attempt": attempt_id, "b_item": row.id, "b_now": now, "b_response": response,
+              "b_flagged": bool(flagged)}
+    if device_token is None:
+        result = connection.execute(_SAVE["write"], values)
+    else:
+        result = connection.execute(_SAVE["write_device"], {**values, "b_device": device_token})
     if result.rowcount != 1:
         db.session.rollback()
         current = db.session.get(Attempt, attempt_id)

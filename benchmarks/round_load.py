@@ -1,0 +1,293 @@
+"""Benchmark 1 and 2: a whole round over HTTP against gunicorn, and the framework's floor.
+
+    python benchmarks/round_load.py --db sqlite --participants 356 --save-interval 2
+    python benchmarks/round_load.py --db postgres --participants 2000 --save-interval 5
+
+Phases, each measured on its own (requests/s, p50/p95/p99, errors):
+  spike     every participant (already signed in: the lobby opens before the round) presses
+            开始 within the same 2 seconds, then loads the quiz page
+  answer    open loop: each participant saves an answer every --save-interval seconds on
+            average (random think time), for --answer-seconds
+  capacity  closed loop: --connections clients save answers back to back for --capacity-seconds
+  floor     the same closed loop against benchmarks/floor_app.py (same gunicorn settings, same
+            database): the report gives quizapp's capacity as a share of it
+  rush      every participant submits within the final 10 seconds
+  logins    --logins sign-ins through the login form, with the production password hash
+Afterwards the database is checked: every acknowledged answer must be stored (0 missing) and
+every attempt finalized (0 unfinalized). All traffic goes to 127.0.0.1; every loop is bounded
+in count and time. Results are printed and written as JSON (--out).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.harness import SECRET, USER_AGENT, Participant, Server, database_url, seed, summary  # noqa: E402
+
+SECTIONS = [{"type": "single", "count": 20}, {"type": "multiple", "count": 10},
+            {"type": "judge", "count": 15}, {"type": "fill", "count": 5}]
+QUESTION = re.compile(r'id="q-(\d+)" data-position="\d+" data-type="(\w+)"')
+
+
+class Load:
+    def __init__(self, base: str, http: aiohttp.ClientSession):
+        self.base, self.http = base, http
+
+    async def call(self, person: Participant, method: str, path: str, **kwargs):
+        """One request as `person`; returns (status, seconds, text). Keeps the session cookie."""
+        headers = {"Cookie": f"session={person.cookie}", "User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
+        started = time.perf_counter()
+        async with self.http.request(method, self.base + path, headers=headers, allow_redirects=False, **kwargs) as reply:
+            text = await reply.text()
+            elapsed = time.perf_counter() - started
+            cookie = reply.cookies.get("session")
+            if cookie is not None and cookie.value:
+                person.cookie = cookie.value
+            return reply.status, elapsed, text, reply.headers.get("Location", "")
+
+
+def answer_for(item: tuple, rng: random.Random):
+    position, qtype, options, blanks = item
+    letters = [chr(ord("A") + i) for i in range(options)]
+    if qtype == "single":
+        return rng.choice(letters)
+    if qtype == "multiple":
+        return sorted(rng.sample(letters, rng.randint(1, len(letters))))
+    if qtype == "judge":
+        return rng.random() < 0.5
+    return [rng.choice(["监察委员会", "人民代表大会", "五年", "党组"]) for _ in range(blanks)]
+
+
+async def spike(load: Load, people: list[Participant], round_id: int, window: float) -> dict:
+    latencies, page_latencies, errors = [], [], 0
+    begin = time.perf_counter()
+
+    async def one(person: Participant) -> None:
+        nonlocal errors
+        await asyncio.sleep(random.uniform(0, window))
+        status, took, _, location = await load.call(person, "POST", f"/rounds/{round_id}/start",
+                                                    data={"csrf_token": person.csrf})
+        match = re.search(r"/attempts/(\d+)$", location)
+        if status != 302 or not match:
+            errors += 1
+            if errors == 1:
+                print(f"first failed start: HTTP {status} → {location}", file=sys.stderr)
+            return
+        latencies.append(took)
+        person.attempt_id = int(match.group(1))
+        status, took, page, _ = await load.call(person, "GET", location)
+        if status != 200:
+            errors += 1
+            return
+        page_latencies.append(took)
+        person.csrf = re.search(r'data-csrf="([^"]+)"', page).group(1)
+        for position, qtype in QUESTION.findall(page):
+            section = page[page.index(f'id="q-{position}"'):]
+            section = section[: section.find('id="q-', 10)] if 'id="q-' in section[10:] else section
+            person.items.append((int(position), qtype, section.count(f'name="q{position}" value="') if qtype != "judge" else 2,
+                                 section.count('class="blank"')))
+    await asyncio.gather(*(one(p) for p in people))
+    seconds = time.perf_counter() - begin
+    return {"start": summary(latencies, errors, seconds), "quiz_page": summary(page_latencies, 0, seconds)}
+
+
+async def save(load: Load, person: Participant, rng: random.Random, latencies: list, counters: dict) -> None:
+    item = rng.choice(person.items)
+    value = answer_for(item, rng)
+    try:
+        status, took, _, _ = await load.call(person, "POST", f"/attempts/{person.attempt_id}/answers",
+                                             json={"position": item[0], "response": value, "flagged": False},
+                                             headers={"X-CSRFToken": person.csrf})
+    except aiohttp.ClientError:
+        counters["errors"] += 1
+        return
+    if status == 200:
+        person.acked[item[0]] = value
+        latencies.append(took)
+    else:
+        counters["errors"] += 1
+
+
+async def answer_open_loop(load: Load, people: list[Participant], interval: float, seconds: float) -> dict:
+    latencies, counters = [], {"errors": 0}
+    begin = time.perf_counter()
+
+    async def one(person: Participant, rng: random.Random) -> None:
+        while True:
+            await asyncio.sleep(rng.expovariate(1 / interval))
+            if time.perf_counter() - begin > seconds:
+                return
+            await save(load, person, rng, latencies, counters)
+    await asyncio.gather(*(one(p, random.Random(p.user_id)) for p in people if p.attempt_id))
+    return summary(latencies, counters["errors"], time.perf_counter() - begin)
+
+
+async def closed_loop(make_request, connections: int, seconds: float) -> dict:
+    latencies, counters = [], {"errors": 0}
+    begin = time.perf_counter()
+
+    async def worker(rng: random.Random) -> None:
+        while time.perf_counter() - begin < seconds:
+            await make_request(rng, latencies, counters)
+    await asyncio.gather(*(worker(random.Random(i)) for i in range(connections)))
+    return summary(latencies, counters["errors"], time.perf_counter() - begin)
+
+
+async def rush(load: Load, people: list[Participant], window: float) -> dict:
+    latencies, errors = [], 0
+    begin = time.perf_counter()
+
+    async def one(person: Participant) -> None:
+        nonlocal errors
+        await asyncio.sleep(random.uniform(0, window))
+        status, took, _, location = await load.call(person, "POST", f"/attempts/{person.attempt_id}/submit",
+                                                    data={"csrf_token": person.csrf})
+        if status == 302 and location.endswith("/result"):
+            latencies.append(took)
+        else:
+            errors += 1
+    await asyncio.gather(*(one(p) for p in people if p.attempt_id))
+    return summary(latencies, errors, time.perf_counter() - begin)
+
+
+async def logins(base: str, count: int, concurrency: int) -> dict:
+    """Real sign-ins through the form (GET /login for the CSRF token, POST it back)."""
+    latencies, errors = [], 0
+    begin = time.perf_counter()
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(n: int) -> None:
+        nonlocal errors
+        async with semaphore, aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(base + "/login") as page:
+                token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', await page.text()).group(1)
+            started = time.perf_counter()
+            async with http.post(base + "/login", data={"username": f"B{n:06d}", "password": "bench-password-1",
+                                                        "csrf_token": token}, allow_redirects=False) as reply:
+                if reply.status == 302 and "/lobby" in reply.headers.get("Location", ""):
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors += 1
+    await asyncio.gather(*(one(n) for n in range(count)))
+    return summary(latencies, errors, time.perf_counter() - begin)
+
+
+def verify(url: str, people: list[Participant]) -> dict:
+    """Every acknowledged answer stored as acknowledged; every attempt finalized."""
+    from sqlalchemy import func, select
+
+    from quizapp import create_app
+    from quizapp.extensions import db
+    from quizapp.models import Attempt, AttemptItem
+    from quizapp.services.attempts import to_bank_response
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "verify-only-0123456789"})
+    missing = checked = 0
+    with app.app_context():
+        for person in people:
+            if not person.acked:
+                continue
+            items = {i.position: i for i in db.session.scalars(
+                select(AttemptItem).where(AttemptItem.attempt_id == person.attempt_id))}
+            for position, value in person.acked.items():
+                item = items[position]
+                checked += 1
+                if item.response != to_bank_response(item.question, item.option_order, value):
+                    missing += 1
+        unfinalized = db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.status == "in_progress"))
+        attempts = db.session.scalar(select(func.count()).select_from(Attempt))
+    return {"acknowledged_answers_checked": checked, "acknowledged_answers_missing": missing,
+            "attempts": attempts, "attempts_unfinalized": unfinalized}
+
+
+async def run(args) -> dict:
+    url = database_url(args.db)
+    t = time.perf_counter()
+    round_id, people = seed(url, args.participants, SECTIONS if args.questions == 50 else
+                            [{"type": "judge", "count": args.questions}])
+    result = {"db": args.db, "participants": args.participants, "questions": args.questions,
+              "workers": args.workers, "seed_seconds": round(time.perf_counter() - t, 1)}
+    from benchmarks.floor_app import create_app as floor_app, db as floor_db
+    with floor_app(url, SECRET).app_context():  # the floor's two tables, in the same database
+        floor_db.create_all()
+        from benchmarks.floor_app import FloorUser
+        floor_db.session.add_all([FloorUser(id=p.user_id, name=str(p.user_id)) for p in people])
+        floor_db.session.commit()
+    connector = aiohttp.TCPConnector(limit=args.max_connections, force_close=True)
+    timeout = aiohttp.ClientTimeout(total=60)
+    server = Server("quizapp:create_app()", url, args.port, args.workers)
+    try:
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout,
+                                         cookie_jar=aiohttp.DummyCookieJar()) as http:
+            load = Load(server.base, http)
+            result["spike"] = await spike(load, people, round_id, args.spike_window)
+            result["answer_open_loop"] = await answer_open_loop(load, people, args.save_interval, args.answer_seconds)
+            ready = [p for p in people if p.attempt_id]
+
+            async def quiz_save(rng, latencies, counters):
+                await save(load, rng.choice(ready), rng, latencies, counters)
+            result["capacity"] = await closed_loop(quiz_save, args.connections, args.capacity_seconds)
+            result["logins"] = await logins(server.base, args.logins, 4) if args.logins else None
+            server.stop()
+            floor = Server("benchmarks.floor_app:create_app()", url, args.port + 1, args.workers)
+            try:
+                floor_load = Load(floor.base, http)
+
+                async def floor_save(rng, latencies, counters):
+                    person = rng.choice(ready)
+                    status, took, _, _ = await floor_load.call(person, "POST", "/save",
+                                                               json={"position": rng.randint(1, 50), "response": "A"})
+                    if status == 200:
+                        latencies.append(took)
+                    else:
+                        counters["errors"] += 1
+                result["floor"] = await closed_loop(floor_save, args.connections, args.capacity_seconds)
+            finally:
+                floor.stop()
+            server = Server("quizapp:create_app()", url, args.port + 2, args.workers)
+            load.base = server.base
+            result["rush"] = await rush(load, people, args.rush_window)
+    finally:
+        server.stop()
+    result["capacity_vs_floor"] = round(result["capacity"]["rps"] / result["floor"]["rps"], 3) if result["floor"]["rps"] else None
+    result["verify"] = verify(url, people)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="quizapp round under load (HTTP, gunicorn, loopback only)")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--participants", type=int, default=356)
+    parser.add_argument("--questions", type=int, default=50, help="50 gives the 20/10/15/5 paper; other values all 判断")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--spike-window", type=float, default=2.0)
+    parser.add_argument("--save-interval", type=float, default=2.0, help="mean seconds between one person's saves")
+    parser.add_argument("--answer-seconds", type=float, default=30.0)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--capacity-seconds", type=float, default=15.0)
+    parser.add_argument("--rush-window", type=float, default=10.0)
+    parser.add_argument("--logins", type=int, default=40)
+    parser.add_argument("--max-connections", type=int, default=1000)
+    parser.add_argument("--port", type=int, default=18300)
+    parser.add_argument("--out", help="write the results as JSON here")
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    problems = result["verify"]["acknowledged_answers_missing"] + result["verify"]["attempts_unfinalized"]
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
