@@ -24,7 +24,10 @@ import asyncio
 import json
 import random
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -100,7 +103,8 @@ async def spike(load: Load, people: list[Participant], round_id: int, window: fl
     return {"start": summary(latencies, errors, seconds), "quiz_page": summary(page_latencies, 0, seconds)}
 
 
-async def save(load: Load, person: Participant, rng: random.Random, latencies: list, counters: dict) -> None:
+async def save(load: Load, person: Participant, rng: random.Random, latencies: list, counters: dict,
+               track: bool = True) -> None:
     item = rng.choice(person.items)
     value = answer_for(item, rng)
     try:
@@ -111,10 +115,22 @@ async def save(load: Load, person: Participant, rng: random.Random, latencies: l
         counters["errors"] += 1
         return
     if status == 200:
-        person.acked[item[0]] = value
+        if track:
+            person.acked[item[0]] = value
         latencies.append(took)
     else:
         counters["errors"] += 1
+
+
+async def page_weight(load: Load, person: Participant) -> dict:
+    """Bytes a phone downloads for the quiz page: the HTML and every file it links (all local)."""
+    status, _, page, _ = await load.call(person, "GET", f"/attempts/{person.attempt_id}")
+    sizes = {"html": len(page.encode("utf-8"))}
+    for path in re.findall(r'(?:href|src)="(/static/[^"]+)"', page):
+        async with load.http.get(load.base + path) as reply:
+            sizes[path] = len(await reply.read())
+    external = re.findall(r'(?:href|src)="(https?:)?//', page)
+    return {"total": sum(sizes.values()), "files": sizes, "other_hosts": len(external)}
 
 
 async def answer_open_loop(load: Load, people: list[Participant], interval: float, seconds: float) -> dict:
@@ -140,6 +156,44 @@ async def closed_loop(make_request, connections: int, seconds: float) -> dict:
             await make_request(rng, latencies, counters)
     await asyncio.gather(*(worker(random.Random(i)) for i in range(connections)))
     return summary(latencies, counters["errors"], time.perf_counter() - begin)
+
+
+WRK_REPORT = re.compile(r"Latency Distribution.*?50%\s+([\d.]+)(us|ms|s).*?99%\s+([\d.]+)(us|ms|s)", re.S)
+
+
+def _ms(value: str, unit: str) -> float:
+    return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 1)
+
+
+def wrk_closed_loop(base: str, requests: list[tuple[str, str, str]], connections: int, seconds: float) -> dict:
+    """Closed loop with wrk (C, one thread) so the client does not limit the server: each
+    request is a random (path, cookie and headers, JSON body) from `requests`."""
+    rows = ",\n".join("{%s,%s,%s}" % (json.dumps(p), json.dumps(h), json.dumps(b)) for p, h, b in requests)
+    script = Path(tempfile.gettempdir()) / "quizapp-bench.lua"
+    script.write_text(f"""local r = {{
+{rows}
+}}
+math.randomseed(7)
+request = function()
+  local x = r[math.random(#r)]
+  local headers = {{["Content-Type"] = "application/json", ["User-Agent"] = "{USER_AGENT}"}}
+  for pair in string.gmatch(x[2], "[^|]+") do
+    local k, v = pair:match("^(.-): (.*)$")
+    headers[k] = v
+  end
+  return wrk.format("POST", x[1], headers, x[3])
+end
+""", encoding="utf-8")
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), base],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    latency = WRK_REPORT.search(out)
+    return {"requests": total, "errors": errors, "seconds": seconds,
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": _ms(latency.group(1), latency.group(2)), "p99_ms": _ms(latency.group(3), latency.group(4)),
+            "client": "wrk"}
 
 
 async def rush(load: Load, people: list[Participant], window: float) -> dict:
@@ -225,36 +279,50 @@ async def run(args) -> dict:
     connector = aiohttp.TCPConnector(limit=args.max_connections, force_close=True)
     timeout = aiohttp.ClientTimeout(total=60)
     server = Server("quizapp:create_app()", url, args.port, args.workers)
+    use_wrk = shutil.which("wrk") is not None and not args.python_client
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout,
                                          cookie_jar=aiohttp.DummyCookieJar()) as http:
             load = Load(server.base, http)
             result["spike"] = await spike(load, people, round_id, args.spike_window)
-            result["answer_open_loop"] = await answer_open_loop(load, people, args.save_interval, args.answer_seconds)
+            result["quiz_page_bytes"] = await page_weight(load, people[0])
             ready = [p for p in people if p.attempt_id]
-
-            async def quiz_save(rng, latencies, counters):
-                await save(load, rng.choice(ready), rng, latencies, counters)
-            result["capacity"] = await closed_loop(quiz_save, args.connections, args.capacity_seconds)
+            rng = random.Random(1)
+            # Capacity first: the tracked answering phase below then writes each answer last.
+            if use_wrk:
+                bodies = [(f"/attempts/{p.attempt_id}/answers", f"Cookie: session={p.cookie}|X-CSRFToken: {p.csrf}",
+                           json.dumps({"position": item[0], "response": answer_for(item, rng), "flagged": False}))
+                          for p in ready for item in p.items]
+                result["capacity"] = wrk_closed_loop(server.base, bodies, args.connections, args.capacity_seconds)
+            else:
+                async def quiz_save(rng, latencies, counters):
+                    await save(load, rng.choice(ready), rng, latencies, counters, track=False)
+                result["capacity"] = await closed_loop(quiz_save, args.connections, args.capacity_seconds)
             result["logins"] = await logins(server.base, args.logins, 4) if args.logins else None
             server.stop()
             floor = Server("benchmarks.floor_app:create_app()", url, args.port + 1, args.workers)
             try:
-                floor_load = Load(floor.base, http)
+                if use_wrk:
+                    bodies = [("/save", f"Cookie: session={p.cookie}", json.dumps({"position": n, "response": "A"}))
+                              for p in ready for n in range(1, args.questions + 1)]
+                    result["floor"] = wrk_closed_loop(floor.base, bodies, args.connections, args.capacity_seconds)
+                else:
+                    floor_load = Load(floor.base, http)
 
-                async def floor_save(rng, latencies, counters):
-                    person = rng.choice(ready)
-                    status, took, _, _ = await floor_load.call(person, "POST", "/save",
-                                                               json={"position": rng.randint(1, 50), "response": "A"})
-                    if status == 200:
-                        latencies.append(took)
-                    else:
-                        counters["errors"] += 1
-                result["floor"] = await closed_loop(floor_save, args.connections, args.capacity_seconds)
+                    async def floor_save(rng, latencies, counters):
+                        person = rng.choice(ready)
+                        status, took, _, _ = await floor_load.call(person, "POST", "/save",
+                                                                   json={"position": rng.randint(1, 50), "response": "A"})
+                        if status == 200:
+                            latencies.append(took)
+                        else:
+                            counters["errors"] += 1
+                    result["floor"] = await closed_loop(floor_save, args.connections, args.capacity_seconds)
             finally:
                 floor.stop()
             server = Server("quizapp:create_app()", url, args.port + 2, args.workers)
             load.base = server.base
+            result["answer_open_loop"] = await answer_open_loop(load, people, args.save_interval, args.answer_seconds)
             result["rush"] = await rush(load, people, args.rush_window)
     finally:
         server.stop()
@@ -278,6 +346,7 @@ def main() -> None:
     parser.add_argument("--logins", type=int, default=40)
     parser.add_argument("--max-connections", type=int, default=1000)
     parser.add_argument("--port", type=int, default=18300)
+    parser.add_argument("--python-client", action="store_true", help="measure capacity with the Python client, not wrk")
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args()
     result = asyncio.run(run(args))
