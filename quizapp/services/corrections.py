@@ -8,14 +8,17 @@ still in progress are left alone: they are scored with the corrected key when th
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select, update
 
 from ..banks.loader import JUDGE_WORDS, OPTION_KEY
 from ..extensions import db
 from ..models import Attempt, AttemptItem, Correction, Question, Round
 from ..models.banks import VOID_MODES
-from . import ServiceError, audit
+from ..ranking import Result, rank_individuals
 from ..scoring import item_score
+from . import ServiceError, audit
 from .attempts import scoring_rules, sweep_expired
 from .results import individual_leaderboard
 
@@ -57,71 +60,99 @@ def _affected(qid: str) -> tuple[list[Question], list[Round]]:
     return versions, rounds
 
 
-def _rescore_items(versions: list[Question], void_before: dict[int, str | None]) -> int:
-    """Re-score only the items that showed the question, and move each finalized attempt's
-    score and maximum by the difference — set-based, so 50,000 attempts take seconds, and
-    attempts still in progress are not touched (they are scored when they finish).
-    Returns the number of attempts re-scored."""
-    by_id = {v.id: v for v in versions}
-    rows = db.session.execute(
+@dataclass(frozen=True)
+class Key:
+    """A question version's key and void state (before or after the correction)."""
+
+    type: str
+    answer: object
+    void: str | None
+
+
+def _plan_rescore(keys_before: dict[int, Key], keys_after: dict[int, Key], only: set[int] | None = None):
+    """New item points and attempt totals for every finalized attempt that showed one of the
+    versions: only those items change, and each attempt moves by the difference. Reads only.
+    Returns (item updates, attempt updates)."""
+    query = (
         select(AttemptItem.id, AttemptItem.question_id, AttemptItem.response, AttemptItem.points,
                Attempt.id.label("attempt_id"), Attempt.score, Attempt.max_score, Attempt.invalidated_at, Round)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id).join(Round, Round.id == Attempt.round_id)
-        .where(AttemptItem.question_id.in_(list(by_id)), Attempt.status != "in_progress")
-    ).all()
+        .where(AttemptItem.question_id.in_(list(keys_after)), Attempt.status != "in_progress")
+    )
+    if only is not None:
+        query = query.where(Attempt.id.in_(only))
     rules_by_round: dict[int, object] = {}
     item_updates, totals = [], {}
-    for row in rows:
+    for row in db.session.execute(query):
         rules = rules_by_round.setdefault(row.Round.id, scoring_rules(row.Round))
-        question = by_id[row.question_id]
-        points, full = item_score(question.type, question.answer, question.void, row.response, rules)
-        old_points = row.points or 0.0
-        old_full = 0.0 if void_before[question.id] == "drop" else rules.points_for(question.type)
+        new, old = keys_after[row.question_id], keys_before[row.question_id]
+        points, full = item_score(new.type, new.answer, new.void, row.response, rules)
+        old_full = item_score(old.type, old.answer, old.void, None, rules)[1]
         item_updates.append({"id": row.id, "points": points})
         entry = totals.setdefault(row.attempt_id, [row.score or 0.0, row.max_score, row.invalidated_at, 0.0, 0.0])
-        entry[3] += points - old_points
+        entry[3] += points - (row.points or 0.0)
         entry[4] += full - old_full
-    if item_updates:
-        db.session.execute(update(AttemptItem), item_updates)
     attempt_updates = [
         {"id": attempt_id, "score": 0.0 if invalid else round(score + d_score, 2), "max_score": round(maximum + d_max, 2)}
         for attempt_id, (score, maximum, invalid, d_score, d_max) in totals.items()
     ]
-    if attempt_updates:
-        db.session.execute(update(Attempt), attempt_updates)
-    return len(attempt_updates)
+    return item_updates, attempt_updates
 
 
-def _snapshot(rounds: list[Round]) -> dict[int, tuple]:
-    return {row.attempt_id: (row.rank, row.score) for r in rounds for row in individual_leaderboard(r, sweep=False)}
+def _report(rounds: list[Round], attempt_updates: list[dict]) -> list[dict]:
+    """Who changes score or rank, per round: the new ranks come from the pure ranking rules
+    (the same order the database uses), so the report is known before anything is written."""
+    new_scores = {u["id"]: (u["score"]) for u in attempt_updates}
+    report = []
+    for r in rounds:
+        rows = individual_leaderboard(r, sweep=False)
+        ranked = rank_individuals([Result(row.attempt_id, new_scores.get(row.attempt_id, row.score), row.time_used,
+                                          row.submitted_at) for row in rows if row.rank is not None])
+        after = {result.key: (rank, result.score) for rank, result in ranked}
+        for row in rows:
+            rank_after, score_after = after.get(row.attempt_id, (None, new_scores.get(row.attempt_id, row.score)))
+            if (row.rank, row.score) != (rank_after, score_after):
+                report.append({"round": r.name, "name": row.name, "username": row.username, "unit": row.unit,
+                               "score_before": row.score, "score_after": score_after,
+                               "rank_before": row.rank, "rank_after": rank_after})
+    return report
 
 
 def _apply(qid: str, kind: str, change, reason: str, old, new) -> Correction:
+    """Plan the re-scoring and the report with reads only, then write everything in one short
+    transaction — on SQLite the write lock, which makes running rounds' saves wait, is held
+    only for the writes themselves."""
     if not reason or not reason.strip():
         raise ServiceError("请填写更正原因")
-    sweep_expired()  # commits on its own; everything after this is one transaction
+    sweep_expired()  # commits on its own; the correction itself is the one transaction below
     versions, rounds = _affected(qid)
-    before = _snapshot(rounds)
-    void_before = {v.id: v.void for v in versions}
+    keys_before = {v.id: Key(v.type, v.answer, v.void) for v in versions}
+    keys_after = {v.id: Key(v.type, *change(v)) for v in versions}
+    item_updates, attempt_updates = _plan_rescore(keys_before, keys_after)
+    report = _report(rounds, attempt_updates)
+    planned = {u["id"] for u in attempt_updates}
     for version in versions:
-        change(version)
+        version.answer, version.void = keys_after[version.id].answer, keys_after[version.id].void
     db.session.flush()
-    rescored = _rescore_items(versions, void_before)
-    db.session.expire_all()
-    report = []
-    for r in rounds:
-        for row in individual_leaderboard(r, sweep=False):
-            old_rank, old_score = before.get(row.attempt_id, (None, None))
-            if (old_rank, old_score) != (row.rank, row.score):
-                report.append({"round": r.name, "name": row.name, "username": row.username, "unit": row.unit,
-                               "score_before": old_score, "score_after": row.score,
-                               "rank_before": old_rank, "rank_after": row.rank})
+    # Attempts that finished between the reads and now were scored with the old key: add them.
+    late = set(db.session.scalars(
+        select(Attempt.id).join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
+        .where(AttemptItem.question_id.in_(list(keys_after)), Attempt.status != "in_progress",
+               Attempt.id.not_in(planned) if planned else True)))
+    if late:
+        more_items, more_attempts = _plan_rescore(keys_before, keys_after, only=late)
+        item_updates += more_items
+        attempt_updates += more_attempts
+    if item_updates:
+        db.session.execute(update(AttemptItem), item_updates)
+    if attempt_updates:
+        db.session.execute(update(Attempt), attempt_updates)
     correction = Correction(qid=qid, kind=kind, old_answer=old, new_answer=new, reason=reason.strip(), report=report,
                             actor_id=audit.actor_id())
     db.session.add(correction)
     audit.record("question.correct" if kind == "rekey" else "question.void", qid,
                  f"{'更正答案' if kind == 'rekey' else VOID_MODES.get(kind, '恢复')}：{reason.strip()}；"
-                 f"重新计分 {rescored} 份试卷，{len(report)} 人成绩或名次变化",
+                 f"重新计分 {len(attempt_updates)} 份试卷，{len(report)} 人成绩或名次变化",
                  before=old, after=new, rounds=[r.name for r in rounds])
     db.session.commit()
     return correction
@@ -133,9 +164,7 @@ def correct_key(question: Question, answer_text: str, reason: str) -> Correction
     if new == old:
         raise ServiceError("新答案与原答案相同")
 
-    def change(version: Question) -> None:
-        version.answer = new
-    return _apply(question.qid, "rekey", change, reason, old, new)
+    return _apply(question.qid, "rekey", lambda version: (new, version.void), reason, old, new)
 
 
 def void_question(question: Question, mode: str, reason: str) -> Correction:
@@ -144,9 +173,8 @@ def void_question(question: Question, mode: str, reason: str) -> Correction:
     if mode not in (*VOID_MODES, "restore"):
         raise ServiceError("作废方式无效")
 
-    def change(version: Question) -> None:
-        version.void = None if mode == "restore" else mode
-    return _apply(question.qid, mode, change, reason, question.void, None if mode == "restore" else mode)
+    void = None if mode == "restore" else mode
+    return _apply(question.qid, mode, lambda version: (version.answer, void), reason, question.void, void)
 
 
 def set_disabled(question: Question, disabled: bool) -> None:

@@ -9,7 +9,7 @@ import csv
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy import case, func, select
 
 from .. import clock
 from ..extensions import db
@@ -42,27 +42,25 @@ def _individual_query(round_: Round, group: str | None, unit_id: int | None):
     """Finalized attempts with their rank computed by the database.
 
     The window orders exactly as quizapp.ranking.rank_individuals (score desc, time used asc,
-    submission asc; RANK() gives equal rows equal ranks, 1, 1, 3); invalidated attempts are
-    left out of the ranking and carry no rank."""
-    finished = and_(Attempt.round_id == round_.id, Attempt.status != "in_progress")
+    submission asc; RANK() gives equal rows equal ranks, 1, 1, 3). Invalidated attempts form
+    their own partition and get no rank. The ranking runs over the whole round in one pass;
+    group and unit filters apply to the ranked rows, so ranks stay those of the whole round."""
+    valid = Attempt.invalidated_at.is_(None)
     ranked = (
-        select(Attempt.id.label("attempt_id"),
-               func.rank().over(order_by=(Attempt.score.desc(), Attempt.time_used.asc(),
-                                          Attempt.submitted_at.asc())).label("rank"))
-        .where(finished, Attempt.invalidated_at.is_(None)).subquery()
-    )
-    query = (
-        select(Attempt.id, ranked.c.rank, User.name, User.username, Unit.name.label("unit"), Unit.id.label("unit_id"),
-               Attempt.score, Attempt.max_score, Attempt.time_used, Attempt.submitted_at, Attempt.status,
-               Attempt.invalidated_at)
+        select(Attempt.id, Attempt.score, Attempt.max_score, Attempt.time_used, Attempt.submitted_at, Attempt.status,
+               Attempt.invalidated_at, User.name, User.username, Unit.name.label("unit"), Unit.id.label("unit_id"),
+               Unit.group_name,
+               case((valid, func.rank().over(partition_by=valid, order_by=(
+                   Attempt.score.desc(), Attempt.time_used.asc(), Attempt.submitted_at.asc()))), else_=None).label("rank"))
         .join(User, Attempt.user_id == User.id).outerjoin(Unit, User.unit_id == Unit.id)
-        .outerjoin(ranked, ranked.c.attempt_id == Attempt.id).where(finished)
-    )
+        .where(Attempt.round_id == round_.id, Attempt.status != "in_progress")
+    ).subquery()
+    query = select(ranked)
     if group:
-        query = query.where(Unit.group_name == group)
+        query = query.where(ranked.c.group_name == group)
     if unit_id:
-        query = query.where(User.unit_id == unit_id)
-    return query
+        query = query.where(ranked.c.unit_id == unit_id)
+    return query, ranked
 
 
 def individual_leaderboard(round_: Round, group: str | None = None, unit_id: int | None = None,
@@ -73,8 +71,8 @@ def individual_leaderboard(round_: Round, group: str | None = None, unit_id: int
     `sweep` finalizes expired attempts first (it commits); pass False inside a transaction."""
     if sweep:
         sweep_expired(round_.id)
-    query = _individual_query(round_, group, unit_id).order_by(
-        literal_column("rank").is_(None), literal_column("rank"), User.username).offset(offset)
+    query, ranked = _individual_query(round_, group, unit_id)
+    query = query.order_by(ranked.c.rank.is_(None), ranked.c.rank, ranked.c.username).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     setting = (round_.prizes or {}).get("individual")
@@ -87,7 +85,11 @@ def individual_leaderboard(round_: Round, group: str | None = None, unit_id: int
 
 
 def individual_count(round_: Round, group: str | None = None) -> int:
-    return db.session.scalar(select(func.count()).select_from(_individual_query(round_, group, None).subquery()))
+    query = select(func.count()).select_from(Attempt).join(User, Attempt.user_id == User.id).where(
+        Attempt.round_id == round_.id, Attempt.status != "in_progress")
+    if group:
+        query = query.join(Unit, User.unit_id == Unit.id).where(Unit.group_name == group)
+    return db.session.scalar(query)
 
 
 def unit_leaderboard(round_: Round, group: str | None = None) -> list[UnitRow]:
