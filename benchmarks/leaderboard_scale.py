@@ -129,11 +129,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from flask_migrate import upgrade
-    from sqlalchemy import select
 
     from quizapp import create_app
     from quizapp.extensions import db
-    from quizapp.models import Question, Round, User
+    from quizapp.models import Round, User
 
     url = database_url(args.db)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
