@@ -25,10 +25,11 @@ def now() -> datetime:
 
 
 def to_local(moment: datetime | None) -> datetime | None:
-    """Naive UTC → naive 北京时间, for display and for form fields."""
+    """Naive UTC → naive 北京时间, for display and for form fields (a fixed offset: China keeps
+    no daylight saving, and plain addition is what 50,000-row exports can afford)."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc).astimezone(DISPLAY_TZ).replace(tzinfo=None)
+    return moment + DISPLAY_TZ.utcoffset(None)
 
 
 def from_local(moment: datetime) -> datetime:

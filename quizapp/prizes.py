@@ -33,9 +33,18 @@ def cutoffs(setting: dict) -> list[tuple[str, int]]:
 
 def award(rank: int | None, setting: dict | None) -> str:
     """The prize for a rank under `setting`, or "" for none."""
-    if not setting or rank is None:
+    return awarder(setting)(rank)
+
+
+def awarder(setting: dict | None):
+    """`award` with the cut-offs worked out once, for ranking many rows."""
+    levels = cutoffs(setting) if setting else []
+
+    def prize(rank: int | None) -> str:
+        if rank is None:
+            return ""
+        for level, last in levels:
+            if rank <= last:
+                return level
         return ""
-    for level, last in cutoffs(setting):
-        if rank <= last:
-            return level
-    return ""
+    return prize

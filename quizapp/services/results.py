@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select
 from .. import clock
 from ..extensions import db
 from ..models import ATTEMPT_STATUSES, Attempt, Round, Unit, User
-from ..prizes import award
+from ..prizes import awarder
 from ..ranking import UnitInput, UnitRow, rank_units
 from .attempts import sweep_expired
 from .entry import registered_by_unit
@@ -75,11 +75,11 @@ def individual_leaderboard(round_: Round, group: str | None = None, unit_id: int
     query = query.order_by(ranked.c.rank.is_(None), ranked.c.rank, ranked.c.username).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    setting = (round_.prizes or {}).get("individual")
+    prize = awarder((round_.prizes or {}).get("individual"))
     return [
         IndividualRow(r.id, r.rank, r.name, r.username, r.unit or "", round(r.score or 0, 2), r.max_score,
                       r.time_used or 0, r.submitted_at,
-                      "已作废" if r.invalidated_at else ATTEMPT_STATUSES[r.status], r.unit_id, award(r.rank, setting))
+                      "已作废" if r.invalidated_at else ATTEMPT_STATUSES[r.status], r.unit_id, prize(r.rank))
         for r in db.session.execute(query)
     ]
 
