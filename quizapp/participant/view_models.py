@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from ..banks.loader import BLANK
+from ..extensions import db
 from ..models import Attempt, AttemptItem
 from ..services.attempts import to_display_response
 
@@ -28,7 +32,15 @@ def _shown_options(item: AttemptItem) -> list[tuple[str, str]]:
     return [(chr(ord("A") + i), texts[key]) for i, key in enumerate(item.option_order)]
 
 
-def quiz_items(attempt: Attempt) -> list[QuizItem]:
+def _items(attempt: Attempt) -> list[AttemptItem]:
+    """The attempt's items with their questions, in two queries (not one per question)."""
+    return db.session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)
+        .options(selectinload(AttemptItem.question))
+    ).all()
+
+
+def quiz_items(attempt: Attempt, items: list[AttemptItem] | None = None) -> list[QuizItem]:
     return [
         QuizItem(
             position=item.position, type=item.question.type,
@@ -37,7 +49,7 @@ def quiz_items(attempt: Attempt) -> list[QuizItem]:
             response=to_display_response(item.question, item.option_order, item.response),
             flagged=item.flagged,
         )
-        for item in attempt.items
+        for item in (items if items is not None else _items(attempt))
     ]
 
 
@@ -70,7 +82,8 @@ def result_items(attempt: Attempt) -> list[ResultItem]:
     """Items with correct answers and explanations: only for rounds whose answers are released."""
     points = attempt.round.points
     rows = []
-    for quiz, item in zip(quiz_items(attempt), attempt.items, strict=True):
+    items = _items(attempt)
+    for quiz, item in zip(quiz_items(attempt, items), items, strict=True):
         question = item.question
         key = to_display_response(question, item.option_order, question.answer)
         rows.append(ResultItem(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -33,15 +33,32 @@ def scoring_rules(round_: Round) -> ScoringRules:
                         partial_fraction=round_.partial_fraction)
 
 
+_POOL_CACHE: dict[str, tuple] = {}
+
+
 def question_pool() -> list[PoolQuestion]:
-    """Every question that new papers may use: current versions, not disabled or voided."""
+    """Every question that new papers may use: current versions, not disabled or voided.
+
+    Kept per process and reused while a cheap fingerprint of the question table (row count,
+    newest id, disabled and voided counts) is unchanged: at the 9:00 start every participant
+    draws from the same pool, and decoding it for each start was most of the start's cost.
+    Any import, disabling or correction changes the fingerprint."""
+    usable = (Question.is_current.is_(True), Question.disabled.is_(False), Question.void.is_(None))
+    fingerprint = tuple(db.session.execute(
+        select(func.count(), func.max(Question.id), func.count(Question.void),
+               func.sum(case((Question.disabled.is_(True), 1), else_=0)))
+    ).one())
+    cached = _POOL_CACHE.get(str(db.engine.url))
+    if cached and cached[0] == fingerprint:
+        return cached[1]
     rows = db.session.execute(
         select(Question.id, Question.type, Question.topic, Question.difficulty, Question.source_doc,
-               Question.options, Question.qid)
-        .where(Question.is_current.is_(True), Question.disabled.is_(False), Question.void.is_(None))
+               Question.options, Question.qid).where(*usable)
     )
-    return [PoolQuestion(r.id, r.type, r.topic, r.difficulty, r.source_doc,
+    pool = [PoolQuestion(r.id, r.type, r.topic, r.difficulty, r.source_doc,
                          tuple(key for key, _ in r.options), r.qid) for r in rows]
+    _POOL_CACHE[str(db.engine.url)] = (fingerprint, pool)
+    return pool
 
 
 def find_attempt(round_: Round, user: User) -> Attempt | None:
