@@ -77,8 +77,12 @@ async def spike(load: Load, people: list[Participant], round_id: int, window: fl
     async def one(person: Participant) -> None:
         nonlocal errors
         await asyncio.sleep(random.uniform(0, window))
-        status, took, _, location = await load.call(person, "POST", f"/rounds/{round_id}/start",
-                                                    data={"csrf_token": person.csrf})
+        try:
+            status, took, _, location = await load.call(person, "POST", f"/rounds/{round_id}/start",
+                                                        data={"csrf_token": person.csrf})
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            errors += 1
+            return
         match = re.search(r"/attempts/(\d+)$", location)
         if status != 302 or not match:
             errors += 1
@@ -87,7 +91,11 @@ async def spike(load: Load, people: list[Participant], round_id: int, window: fl
             return
         latencies.append(took)
         person.attempt_id = int(match.group(1))
-        status, took, page, _ = await load.call(person, "GET", location)
+        try:
+            status, took, page, _ = await load.call(person, "GET", location)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            errors += 1
+            return
         if status != 200:
             errors += 1
             return
@@ -111,7 +119,7 @@ async def save(load: Load, person: Participant, rng: random.Random, latencies: l
         status, took, _, _ = await load.call(person, "POST", f"/attempts/{person.attempt_id}/answers",
                                              json={"position": item[0], "response": value, "flagged": False},
                                              headers={"X-CSRFToken": person.csrf})
-    except aiohttp.ClientError:
+    except (aiohttp.ClientError, asyncio.TimeoutError):
         counters["errors"] += 1
         return
     if status == 200:
@@ -203,8 +211,12 @@ async def rush(load: Load, people: list[Participant], window: float) -> dict:
     async def one(person: Participant) -> None:
         nonlocal errors
         await asyncio.sleep(random.uniform(0, window))
-        status, took, _, location = await load.call(person, "POST", f"/attempts/{person.attempt_id}/submit",
-                                                    data={"csrf_token": person.csrf})
+        try:
+            status, took, _, location = await load.call(person, "POST", f"/attempts/{person.attempt_id}/submit",
+                                                        data={"csrf_token": person.csrf})
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            errors += 1
+            return
         if status == 302 and location.endswith("/result"):
             latencies.append(took)
         else:
@@ -277,7 +289,7 @@ async def run(args) -> dict:
         floor_db.session.add_all([FloorUser(id=p.user_id, name=str(p.user_id)) for p in people])
         floor_db.session.commit()
     connector = aiohttp.TCPConnector(limit=args.max_connections, force_close=True)
-    timeout = aiohttp.ClientTimeout(total=60)
+    timeout = aiohttp.ClientTimeout(total=args.timeout)
     server = Server("quizapp:create_app()", url, args.port, args.workers)
     use_wrk = shutil.which("wrk") is not None and not args.python_client
     try:
@@ -346,6 +358,7 @@ def main() -> None:
     parser.add_argument("--logins", type=int, default=40)
     parser.add_argument("--max-connections", type=int, default=1000)
     parser.add_argument("--port", type=int, default=18300)
+    parser.add_argument("--timeout", type=float, default=120.0, help="a request slower than this counts as an error")
     parser.add_argument("--python-client", action="store_true", help="measure capacity with the Python client, not wrk")
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args()

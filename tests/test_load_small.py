@@ -22,7 +22,7 @@ def test_round_under_load_loses_nothing(monkeypatch):
         monkeypatch.setattr(harness, "PG_ADMIN", admin)
     args = SimpleNamespace(db=kind, participants=100, questions=10, workers=4, spike_window=2.0, save_interval=1.0,
                            answer_seconds=6.0, connections=20, capacity_seconds=3.0, rush_window=10.0, logins=4,
-                           max_connections=500, port=18500, python_client=True)
+                           max_connections=500, port=18500, python_client=True, timeout=60.0)
     result = asyncio.run(round_load.run(args))
     phases = [result["spike"]["start"], result["spike"]["quiz_page"], result["capacity"], result["floor"],
               result["answer_open_loop"], result["rush"], result["logins"]]
