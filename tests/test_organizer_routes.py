@@ -145,3 +145,15 @@ def test_invalid_round_form_shows_errors(app, client, build, clock):
 def test_unauthenticated_organizer_pages_redirect_to_login(client, finished_round):
     response = client.get(f"/admin/rounds/{finished_round}/leaderboard")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_leaderboard_pages(app, client, finished_round):
+    admin_client(client)
+    app.config["LEADERBOARD_PAGE_SIZE"] = 1
+    try:
+        first = client.get(f"/admin/rounds/{finished_round}/leaderboard").get_data(as_text=True)
+        assert "人员p1" in first and "人员p2" not in first and "page=2" in first and "第 1 / 2 页" in first
+        second = client.get(f"/admin/rounds/{finished_round}/leaderboard?page=2").get_data(as_text=True)
+        assert "人员p2" in second and "人员p1" not in second
+    finally:
+        app.config["LEADERBOARD_PAGE_SIZE"] = 100
