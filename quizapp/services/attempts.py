@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..extensions import db
