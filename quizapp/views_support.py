@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from . import clock
 from .banks.docs import article_label, doc_title
 from .banks.loader import TYPE_LABELS
+from .services.results import format_duration
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -46,7 +47,7 @@ def wants_json() -> bool:
 def init_app(app) -> None:
     app.jinja_env.filters.update(
         local=lambda moment, fmt="%Y-%m-%d %H:%M": (clock.to_local(moment).strftime(fmt) if moment else ""),
-        duration=lambda seconds: "" if seconds is None else f"{int(seconds) // 60}分{int(seconds) % 60:02d}秒",
+        duration=format_duration,
         doc_title=doc_title,
         article_label=article_label,
         type_label=lambda qtype: TYPE_LABELS.get(qtype, qtype),

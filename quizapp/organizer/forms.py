@@ -5,6 +5,7 @@ from wtforms import (BooleanField, DateTimeLocalField, DecimalField, IntegerFiel
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import STAGES
+from ..prizes import LEVELS
 
 TYPES = (("single", "单选题"), ("multiple", "多选题"), ("judge", "判断题"), ("fill", "填空题"))
 
@@ -128,7 +129,6 @@ class PrizeForm(FlaskForm):
     unit_4 = IntegerField("单位优秀奖", validators=[Optional(), NumberRange(0, 10000)])
 
     def settings(self) -> dict:
-        from ..prizes import LEVELS
         return {
             kind: {"mode": getattr(self, f"{kind}_mode").data,
                    **{level: getattr(self, f"{kind}_{i}").data or 0 for i, level in enumerate(LEVELS, start=1)}}

@@ -7,7 +7,9 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from ..access import organizer_required
 from ..extensions import db
 from ..models import Round
+from ..prizes import LEVELS
 from ..services import ServiceError, advancing, awards
+from ..services.attempts import sweep_expired
 from ..services import results as result_service
 from . import bp
 from .forms import PrizeForm
@@ -27,7 +29,6 @@ def leaderboard(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     group = request.args.get("group") or None
     size = current_app.config["LEADERBOARD_PAGE_SIZE"]
-    from ..services.attempts import sweep_expired
     sweep_expired(round_.id)
     total = result_service.individual_count(round_, group)
     pages = max(1, -(-total // size))
@@ -77,7 +78,6 @@ def prizes(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     form = PrizeForm()
     if request.method == "GET" and round_.prizes:
-        from ..prizes import LEVELS
         for kind in ("individual", "unit"):
             setting = round_.prizes.get(kind) or {}
             getattr(form, f"{kind}_mode").data = setting.get("mode", "counts")

@@ -11,6 +11,7 @@ from ..models import Attempt, Competition, Question, Round
 from ..services import ServiceError, advancing, entry
 from ..services import results as result_service
 from ..services import rounds as round_service
+from ..services.teams import form_teams
 from . import bp
 from .forms import TYPES, ReasonForm, RoundForm
 
@@ -139,7 +140,6 @@ def change_status(round_id: int, action: str):
             finalized = round_service.close_round(round_, request.form.get("reason", "").strip())
             flash(f"已结束本轮竞赛，{finalized} 份未交试卷已自动交卷并计分", "info")
         elif action == "teams":
-            from ..services.teams import form_teams
             count = form_teams(round_)
             db.session.commit()
             flash(f"已组建 {count} 支队伍", "info")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from .. import clock
 from ..access import participant_required
 from ..auth.forms import PostForm
+from ..auth.routes import home_for
 from ..extensions import db
 from ..models import Attempt, Round
 from ..services import ServiceError
@@ -37,7 +38,6 @@ def own_attempt(attempt_id: int, finalize_expired: bool = True) -> Attempt:
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    from ..auth.routes import home_for
     return redirect(home_for(current_user))
 
 

@@ -14,6 +14,8 @@ from ..extensions import db
 from ..models import Attempt, Round, RoundEntrant, Team, Unit, User
 from . import ServiceError, audit
 from .attempts import sweep_expired
+from .results import unit_leaderboard
+from .teams import form_teams
 
 
 def candidates(round_: Round) -> list[Candidate]:
@@ -52,7 +54,6 @@ def plan(source: Round, rule: Rule, add: dict[str, str], remove: dict[str, str])
         raise ServiceError("请至少设置一个晋级条件")
     unit_ranks = None
     if rule.top_units:
-        from .results import unit_leaderboard
         unit_ranks = {row.name: row.rank for row in unit_leaderboard(source)}
     decisions = preview(candidates(source), rule, unit_ranks)
     by_number = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(list(add) + list(remove))))}
@@ -87,7 +88,6 @@ def confirm(source: Round, target: Round, rule: Rule, add: dict[str, str], remov
                           "confirmed_at": clock.now().isoformat()}
     db.session.flush()
     if target.is_team:
-        from .teams import form_teams
         form_teams(target, order=[d.candidate.key for d in chosen] + [u.id for u, _ in added])
     count = len(chosen) + len(added)
     audit.record("advance.confirm", f"{source.name} → {target.name}", f"{rule.describe()}：晋级 {count} 人",

@@ -17,6 +17,7 @@ from ..models import ATTEMPT_STATUSES, Attempt, Round, Unit, User
 from ..prizes import awarder
 from ..ranking import UnitInput, UnitRow, rank_units
 from .attempts import sweep_expired
+from .teams import team_leaderboard
 from .entry import registered_by_unit
 
 UNIT_METHOD_LABELS = {"mean": "平均分", "sum": "总分", "best_k": "前 k 名平均分"}
@@ -96,7 +97,6 @@ def unit_leaderboard(round_: Round, group: str | None = None) -> list[UnitRow]:
     """Units ranked by the round's method (quizapp.ranking); in a team round, the teams.
     `group` filters the rows shown; ranks stay those of the whole round."""
     if round_.is_team:
-        from .teams import team_leaderboard
         return _in_group(team_leaderboard(round_), group)
     sweep_expired(round_.id)
     registered = registered_by_unit(round_)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from .. import clock
 from ..extensions import db
-from ..models import Attempt, Competition, Round, Unit, User
+from ..models import Attempt, Competition, Round, Team, Unit, User
 from ..models.rounds import TEAM_SCORING
 from ..papers import Section, available, check_rules
 from ..ranking import UNIT_METHODS
@@ -94,7 +94,6 @@ def delete_round(round_: Round) -> None:
     """Remove a round that never opened and has no attempts."""
     if round_.status != "draft" or db.session.scalar(select(Attempt.id).filter_by(round_id=round_.id).limit(1)):
         raise ServiceError("只能删除尚未开放、没有答题记录的轮次")
-    from ..models import Team
     for team in db.session.scalars(select(Team).filter_by(round_id=round_.id)):
         db.session.delete(team)
     audit.record("round.delete", round_.name, f"删除{round_.stage}轮次")
