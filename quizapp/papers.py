@@ -87,19 +87,7 @@ def check_rules(sections: list[Section], pool: list[PoolQuestion]) -> list[str]:
 
 def choose_questions(sections: list[Section], pool: list[PoolQuestion], seed: str) -> list[list[PoolQuestion]]:
     """The questions of each section, drawn with `seed`; raises PaperRuleError if short."""
-    shortfalls = check_rules(sections, pool)
-    if shortfalls:
-        raise PaperRuleError(shortfalls)
-    rng = random.Random(f"questions:{seed}")
-    ordered_pool = sorted(pool, key=lambda q: q.id)
-    taken: set[int] = set()
-    chosen = []
-    for section in sections:
-        candidates = [q for q in ordered_pool if section.matches(q) and q.id not in taken]
-        picked = rng.sample(candidates, section.count)
-        taken.update(q.id for q in picked)
-        chosen.append(picked)
-    return chosen
+    return Drawer(sections, pool).choose(seed)
 
 
 def arrange(groups: list[list[PoolQuestion]], seed: str) -> list[PaperItem]:
@@ -117,6 +105,50 @@ def arrange(groups: list[list[PoolQuestion]], seed: str) -> list[PaperItem]:
     return items
 
 
+class Drawer:
+    """Draws many papers from one pool by one set of sections.
+
+    Which pool questions each section may use is worked out once (ordered by id), so a round
+    that draws thousands of papers at opening pays for filtering the pool once, not per
+    person. Every draw is the same as a fresh `draw_paper` with the same arguments."""
+
+    def __init__(self, sections: list[Section], pool: list[PoolQuestion]):
+        self.sections = sections
+        ordered = sorted(pool, key=lambda q: q.id)
+        self.candidates = [[q for q in ordered if s.matches(q)] for s in sections]
+        self.shortfalls = check_rules(sections, pool)
+
+    def choose(self, seed: str) -> list[list[PoolQuestion]]:
+        """The questions of each section, drawn with `seed`; raises PaperRuleError if short."""
+        if self.shortfalls:
+            raise PaperRuleError(self.shortfalls)
+        rng = random.Random(f"questions:{seed}")
+        taken: set[int] = set()
+        chosen = []
+        for section, candidates in zip(self.sections, self.candidates):
+            picked = rng.sample([q for q in candidates if q.id not in taken] if taken else candidates, section.count)
+            taken.update(q.id for q in picked)
+            chosen.append(picked)
+        return chosen
+
+    def draw(self, paper_seed: str, order_seed: str, avoid: frozenset[str] = frozenset()) -> list[PaperItem]:
+        """A participant's paper; see `draw_paper`."""
+        if not avoid:
+            return arrange(self.choose(paper_seed), order_seed)
+        groups, taken = [], set()
+        for index, (section, candidates) in enumerate(zip(self.sections, self.candidates)):
+            free = [q for q in candidates if q.id not in taken]
+            preferred = [q for q in free if q.qid not in avoid]
+            source = preferred if len(preferred) >= section.count else free
+            if len(source) < section.count:
+                raise PaperRuleError([f"第 {index + 1} 组（{section.type}，需要 {section.count} 题）"
+                                      f"只有 {len(source)} 道可用题目"])
+            group = random.Random(f"questions:{paper_seed}:{index}").sample(source, section.count)
+            taken.update(q.id for q in group)
+            groups.append(group)
+        return arrange(groups, order_seed)
+
+
 def draw_paper(sections: list[Section], pool: list[PoolQuestion], paper_seed: str, order_seed: str,
                avoid: frozenset[str] = frozenset()) -> list[PaperItem]:
     """A participant's paper. For a random draw per person pass a per-person `paper_seed`;
@@ -125,14 +157,4 @@ def draw_paper(sections: list[Section], pool: list[PoolQuestion], paper_seed: st
     `avoid` (question ids the person saw in earlier rounds) is honoured section by section
     where the pool allows: a section that cannot be filled from unseen questions draws from
     all of them instead, rather than failing."""
-    if not avoid:
-        return arrange(choose_questions(sections, pool, paper_seed), order_seed)
-    unseen = [q for q in pool if q.qid not in avoid]
-    groups, taken = [], set()
-    for section in sections:
-        preferred = [q for q in unseen if q.id not in taken]
-        source = preferred if not check_rules([section], preferred) else [q for q in pool if q.id not in taken]
-        group = choose_questions([section], source, f"{paper_seed}:{len(groups)}")[0]
-        taken.update(q.id for q in group)
-        groups.append(group)
-    return arrange(groups, order_seed)
+    return Drawer(sections, pool).draw(paper_seed, order_seed, avoid)

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from quizapp.advancement import Rule
 from quizapp.extensions import db
-from quizapp.models import Attempt, AuditEvent, Question, Round, RoundEntrant, Team, User
+from quizapp.models import Attempt, AuditEvent, PreparedPaper, Question, Round, RoundEntrant, Team, User
 from quizapp.services import ServiceError
 from quizapp.services import advancing, corrections, interventions
 from quizapp.services.attempts import open_on_device, save_response, start_attempt, submit_attempt, TakenOver
@@ -183,9 +183,10 @@ def test_later_round_avoids_questions_already_seen(app, ctx, build, clock):
     build.participant("a1")
     first = db.session.get(Round, build.round(sections=[{"type": "single", "count": 2}]))
     seen = {i.question.qid for i in start_attempt(first, user("a1")).items}
-    second = db.session.get(Round, build.round(sections=[{"type": "single", "count": 2}]))
-    second.competition_id, second.seq = first.competition_id, 2
-    db.session.commit()
+    # The second round of the same competition: its papers are drawn when it opens.
+    second = db.session.get(Round, build.round(competition_id=first.competition_id,
+                                               sections=[{"type": "single", "count": 2}]))
+    assert second.seq == 2 and db.session.scalar(select(func.count()).select_from(PreparedPaper)) == 2
     assert not seen & {i.question.qid for i in start_attempt(second, user("a1")).items}
 
 

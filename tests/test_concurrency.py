@@ -13,7 +13,8 @@ from quizapp.extensions import db
 from quizapp.models import Attempt, Round, User
 from quizapp.scoring import score_response
 from quizapp.services import ServiceError
-from quizapp.services.attempts import save_response, scoring_rules, start_attempt, submit_attempt
+from quizapp.services.attempts import save_response, start_attempt, submit_attempt
+from quizapp.services.drawing import scoring_rules
 
 
 def choices_for(item):

@@ -3,7 +3,7 @@
 Models hold data and small derived properties only; the rules live in the pure modules
 (scoring, ranking, papers, advancement, prizes) and every write goes through quizapp.services.
 """
-from .attempts import ATTEMPT_STATUSES, Attempt, AttemptEvent, AttemptItem
+from .attempts import ATTEMPT_STATUSES, Attempt, AttemptEvent, AttemptItem, PreparedPaper
 from .audit import AuditEvent
 from .banks import Bank, Correction, Question
 from .people import ROLES, Unit, User
@@ -11,6 +11,6 @@ from .rounds import ROUND_STATUSES, STAGES, Competition, Round, RoundEntrant, Te
 
 __all__ = [
     "ATTEMPT_STATUSES", "ROLES", "ROUND_STATUSES", "STAGES", "Attempt", "AttemptEvent", "AttemptItem",
-    "AuditEvent", "Bank", "Competition", "Correction", "Question", "Round", "RoundEntrant", "Team",
+    "AuditEvent", "Bank", "Competition", "Correction", "PreparedPaper", "Question", "Round", "RoundEntrant", "Team",
     "TeamMember", "Unit", "User",
 ]

@@ -95,3 +95,24 @@ class AttemptEvent(db.Model):
 
     attempt: Mapped[Attempt] = relationship(back_populates="events")
     user: Mapped[User] = relationship()
+
+
+class PreparedPaper(db.Model):
+    """A paper drawn when its round opened, waiting for its person (or, in a shared-paper
+    team round, its team: `team_id` set and `user_id` empty) to press 开始.
+
+    Drawing every paper before the round starts turns the 9:00 start into one read and two
+    inserts. `items` lists [question id, [bank option letters in the order shown]] by
+    position; it is the same paper a start would otherwise draw (same seeds and pool)."""
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id"),
+        UniqueConstraint("round_id", "team_id", name="uq_prepared_paper_round_team"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    items: Mapped[list] = mapped_column(JSON)
+    max_score: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

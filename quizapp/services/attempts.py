@@ -14,50 +14,19 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import bindparam, case, exists, func, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..extensions import db
 from ..models import Attempt, AttemptEvent, AttemptItem, Question, Round, User
-from ..papers import PaperRuleError, PoolQuestion, Section, draw_paper
-from ..scoring import ScoringRules, item_score, max_score
-from . import ServiceError, entry
+from ..papers import PoolQuestion
+from ..scoring import item_score
+from . import ServiceError, drawing, entry
+from .drawing import scoring_rules
 
 MAX_FILL_LENGTH = 200
-
-
-def scoring_rules(round_: Round) -> ScoringRules:
-    return ScoringRules(points=dict(round_.points), multiple_rule=round_.multiple_rule,
-                        partial_fraction=round_.partial_fraction)
-
-
-_POOL_CACHE: dict[str, tuple] = {}
-
-
-def question_pool() -> list[PoolQuestion]:
-    """Every question that new papers may use: current versions, not disabled or voided.
-
-    Kept per process and reused while a cheap fingerprint of the question table (row count,
-    newest id, disabled and voided counts) is unchanged: at the 9:00 start every participant
-    draws from the same pool, and decoding it for each start was most of the start's cost.
-    Any import, disabling or correction changes the fingerprint."""
-    usable = (Question.is_current.is_(True), Question.disabled.is_(False), Question.void.is_(None))
-    fingerprint = tuple(db.session.execute(
-        select(func.count(), func.max(Question.id), func.count(Question.void),
-               func.sum(case((Question.disabled.is_(True), 1), else_=0)))
-    ).one())
-    cached = _POOL_CACHE.get(str(db.engine.url))
-    if cached and cached[0] == fingerprint:
-        return cached[1]
-    rows = db.session.execute(
-        select(Question.id, Question.type, Question.topic, Question.difficulty, Question.source_doc,
-               Question.options, Question.qid).where(*usable)
-    )
-    pool = [PoolQuestion(r.id, r.type, r.topic, r.difficulty, r.source_doc,
-                         tuple(key for key, _ in r.options), r.qid) for r in rows]
-    _POOL_CACHE[str(db.engine.url)] = (fingerprint, pool)
-    return pool
 
 
 def find_attempt(round_: Round, user: User) -> Attempt | None:
@@ -70,9 +39,10 @@ def find_attempt(round_: Round, user: User) -> Attempt | None:
 
 
 def start_attempt(round_: Round, user: User, pool: list[PoolQuestion] | None = None) -> Attempt:
-    """The user's attempt at `round_`, created (paper drawn) on first call, else resumed.
-    Raises ServiceError (Chinese) when the user may not start it. `pool` lets a caller
-    starting many attempts load the question pool once."""
+    """The user's attempt at `round_`, created on first call, else resumed. Raises
+    ServiceError (Chinese) when the user may not start it. The paper is the one prepared
+    when the round opened, or drawn now (see services.drawing); `pool` lets a caller
+    drawing many papers load the question pool once."""
     existing = find_attempt(round_, user)
     if existing is not None:
         finalize_if_expired(existing)
@@ -82,27 +52,14 @@ def start_attempt(round_: Round, user: User, pool: list[PoolQuestion] | None = N
     if problem:
         raise ServiceError(problem)
     team = entry.team_of(round_, user) if round_.team_scoring == "shared" else None
-    sections = [Section.from_dict(s) for s in round_.rules]
-    person_seed = f"{round_.seed}:{'team' + str(team.id) if team else user.id}"
-    paper_seed = person_seed if round_.draw_mode == "random" else round_.seed
-    avoid = entry.seen_qids(round_, user) if round_.avoid_seen and not team else frozenset()
-    try:
-        paper = draw_paper(sections, pool if pool is not None else question_pool(), paper_seed, person_seed, avoid)
-    except PaperRuleError as exc:
-        raise ServiceError(f"题库不足，无法组卷：{exc}") from exc
+    items, top = drawing.draw_now(round_, user, team, pool)
     deadline = min(now + timedelta(minutes=round_.time_limit_minutes), round_.closes_at)
-    types = dict(db.session.execute(
-        select(Question.id, Question.type).where(Question.id.in_([p.question_id for p in paper]))
-    ).all())
     attempt = Attempt(round_id=round_.id, user_id=user.id, team_id=team.id if team else None,
-                      status="in_progress", started_at=now, deadline_at=deadline,
-                      max_score=max_score([types[p.question_id] for p in paper], scoring_rules(round_)))
-    attempt.items = [
-        AttemptItem(position=i, question_id=p.question_id, option_order=list(p.option_order))
-        for i, p in enumerate(paper, start=1)
-    ]
+                      status="in_progress", started_at=now, deadline_at=deadline, max_score=top)
     db.session.add(attempt)
     try:
+        db.session.flush()
+        drawing.insert_items(attempt.id, items)
         db.session.commit()
     except IntegrityError:
         # Two starts raced (double click, two devices, two team members): the other paper wins.
@@ -270,16 +227,22 @@ def finalize(attempt: Attempt, reason: str) -> bool:
     if reason == "submitted" and now >= attempt.deadline_at:
         reason = "expired"
     ended = now if reason == "submitted" else attempt.deadline_at
-    db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+    # The claiming UPDATE takes the attempt's row lock: on PostgreSQL it waits for any save
+    # holding FOR SHARE on the row, and saves after it wait and then see the new status; on
+    # SQLite it takes the database's write lock. Either way every acknowledged save is in the
+    # items read below, and no save is acknowledged after it.
     claimed = db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "in_progress")
-        .values(status=reason, submitted_at=ended).execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
+        .values(status=reason, submitted_at=ended).returning(Attempt.started_at, Attempt.invalidated_at)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if claimed is None:
         db.session.rollback()
         db.session.refresh(attempt)
         return False
-    db.session.refresh(attempt)
+    for key, value in (("status", reason), ("submitted_at", ended), ("started_at", claimed.started_at),
+                       ("invalidated_at", claimed.invalidated_at)):
+        set_committed_value(attempt, key, value)
     score_attempt(attempt)
     db.session.commit()
     return True
@@ -289,27 +252,29 @@ _SCORE_READ = (
     select(AttemptItem.id, AttemptItem.response, AttemptItem.points, Question.type, Question.answer, Question.void)
     .join(Question, Question.id == AttemptItem.question_id).where(AttemptItem.attempt_id == bindparam("attempt_id"))
 )
-_SET_POINTS = update(AttemptItem).where(AttemptItem.id == bindparam("b_item")).values(points=bindparam("b_points"))
+_SET_POINTS = (update(AttemptItem).where(AttemptItem.id.in_(bindparam("b_items", expanding=True)))
+               .values(points=bindparam("b_points")))
 
 
 def score_attempt(attempt: Attempt) -> None:
     """(Re)compute item points, score and time used from the saved responses. No commit.
 
     Reads the items straight from the database (answers committed by other requests count)
-    and writes only the item points that changed, in one executemany — a submission at the
-    last-minute rush costs one read and two writes, not a unit of work over 50 objects."""
+    and writes only the item points that changed, one UPDATE per distinct points value (a
+    handful: 0, full marks, partial credit) — a submission at the last-minute rush costs one
+    read and a few writes, not a unit of work over 50 objects."""
     rules = scoring_rules(attempt.round)
     connection = db.session.connection()
     total = possible = 0.0
-    changed = []
+    changed: dict[float, list[int]] = {}
     for row in connection.execute(_SCORE_READ, {"attempt_id": attempt.id}):
         points, full = item_score(row.type, row.answer, row.void, row.response, rules)
         possible += full
         total += points
         if row.points != points:
-            changed.append({"b_item": row.id, "b_points": points})
-    if changed:
-        connection.execute(_SET_POINTS, changed)
+            changed.setdefault(points, []).append(row.id)
+    for points, ids in changed.items():
+        connection.execute(_SET_POINTS, {"b_points": points, "b_items": ids})
     attempt.max_score = round(possible, 2)
     # An invalidated attempt keeps its item points for the record but scores 0.
     attempt.score = 0.0 if attempt.invalidated_at else round(total, 2)

@@ -19,7 +19,8 @@ from ..models.banks import VOID_MODES
 from ..ranking import Result, rank_individuals
 from ..scoring import item_score
 from . import ServiceError, audit
-from .attempts import scoring_rules, sweep_expired
+from .attempts import sweep_expired
+from .drawing import scoring_rules
 from .results import individual_leaderboard
 
 

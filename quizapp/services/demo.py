@@ -20,7 +20,8 @@ from ..advancement import Rule
 from ..models import Attempt, AttemptItem, Competition, Question, Round, Team, Unit, User
 from . import advancing, entry
 from .accounts import hash_password, seal_initial
-from .attempts import finalize, question_pool, start_attempt
+from .attempts import finalize, start_attempt
+from .drawing import question_pool
 from .awards import set_prizes
 from .banks import import_banks
 from .corrections import void_question

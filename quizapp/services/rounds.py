@@ -15,7 +15,8 @@ from ..papers import Section, available, check_rules
 from ..ranking import UNIT_METHODS
 from ..scoring import DEFAULT_POINTS, MULTIPLE_RULES
 from . import ServiceError, audit, entry
-from .attempts import question_pool, sweep_expired
+from .attempts import sweep_expired
+from .drawing import prepare_papers, question_pool
 
 
 @dataclass
@@ -130,16 +131,20 @@ def rule_availability(round_: Round) -> list[tuple[Section, int]]:
     return available([Section.from_dict(s) for s in round_.rules], question_pool())
 
 
-def open_round(round_: Round) -> None:
-    """Open a draft round for starts. Refused when the banks cannot satisfy its paper rules."""
+def open_round(round_: Round) -> int:
+    """Open a draft round for starts and draw the paper of everyone who may take it, in one
+    transaction (so 开始 at the start time only fetches the prepared paper). Refused when the
+    banks cannot satisfy its paper rules. Returns the number of papers drawn."""
     if round_.status != "draft":
         raise ServiceError("只有未开放的轮次可以开放")
     shortfalls = check_rules([Section.from_dict(s) for s in round_.rules], question_pool())
     if shortfalls:
         raise ServiceError("题库不足，不能开放：" + "；".join(shortfalls))
     round_.status = "open"
-    audit.record("round.open", round_.name, "开放本轮")
+    drawn = prepare_papers(round_)
+    audit.record("round.open", round_.name, f"开放本轮，预先抽取 {drawn} 份试卷")
     db.session.commit()
+    return drawn
 
 
 def close_round(round_: Round, reason: str = "") -> int:

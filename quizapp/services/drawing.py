@@ -1,0 +1,131 @@
+"""Which paper each person (or shared-paper team) gets in a round, drawn ahead of time.
+
+Opening a round draws every paper at once (`prepare_papers`), so that at the 9:00 start
+pressing 开始 costs one read and two inserts instead of a draw. A start that finds no
+prepared paper (someone added after the round opened) draws it then, with the same seeds,
+so where a paper is drawn never changes which paper it is.
+
+A paper here is a list of (question id, bank option letters in the order shown) by
+position, and its maximum score.
+"""
+from __future__ import annotations
+
+from sqlalchemy import case, func, insert, select
+
+from ..extensions import db
+from ..models import Attempt, AttemptItem, PreparedPaper, Question, Round, Team, User
+from ..papers import Drawer, PaperRuleError, PoolQuestion, Section
+from ..scoring import ScoringRules, max_score
+from . import ServiceError, entry
+
+Paper = tuple[list[tuple[int, list[str]]], float]
+
+_POOL_CACHE: dict[str, tuple] = {}
+
+
+def scoring_rules(round_: Round) -> ScoringRules:
+    return ScoringRules(points=dict(round_.points), multiple_rule=round_.multiple_rule,
+                        partial_fraction=round_.partial_fraction)
+
+
+def question_pool() -> list[PoolQuestion]:
+    """Every question that new papers may use: current versions, not disabled or voided.
+
+    Kept per process and reused while a cheap fingerprint of the question table (row count,
+    newest id, disabled and voided counts) is unchanged: decoding the pool for every draw
+    was most of a draw's cost. Any import, disabling or correction changes the fingerprint."""
+    usable = (Question.is_current.is_(True), Question.disabled.is_(False), Question.void.is_(None))
+    fingerprint = tuple(db.session.execute(
+        select(func.count(), func.max(Question.id), func.count(Question.void),
+               func.sum(case((Question.disabled.is_(True), 1), else_=0)))
+    ).one())
+    cached = _POOL_CACHE.get(str(db.engine.url))
+    if cached and cached[0] == fingerprint:
+        return cached[1]
+    rows = db.session.execute(
+        select(Question.id, Question.type, Question.topic, Question.difficulty, Question.source_doc,
+               Question.options, Question.qid).where(*usable)
+    )
+    pool = [PoolQuestion(r.id, r.type, r.topic, r.difficulty, r.source_doc,
+                         tuple(key for key, _ in r.options), r.qid) for r in rows]
+    _POOL_CACHE[str(db.engine.url)] = (fingerprint, pool)
+    return pool
+
+
+def _draw(round_: Round, drawer: Drawer, types: dict[int, str], person_key: str,
+          avoid: frozenset[str]) -> Paper:
+    """One paper by the round's seeds: per person for a random draw, the round's for a fixed one."""
+    person_seed = f"{round_.seed}:{person_key}"
+    paper_seed = person_seed if round_.draw_mode == "random" else round_.seed
+    try:
+        paper = drawer.draw(paper_seed, person_seed, avoid)
+    except PaperRuleError as exc:
+        raise ServiceError(f"题库不足，无法组卷：{exc}") from exc
+    items = [(p.question_id, list(p.option_order)) for p in paper]
+    return items, max_score([types[q] for q, _ in items], scoring_rules(round_))
+
+
+def _drawer(round_: Round, pool: list[PoolQuestion] | None) -> tuple[Drawer, dict[int, str]]:
+    pool = pool if pool is not None else question_pool()
+    return Drawer([Section.from_dict(s) for s in round_.rules], pool), {q.id: q.type for q in pool}
+
+
+def draw_now(round_: Round, user: User, team: Team | None, pool: list[PoolQuestion] | None = None) -> Paper:
+    """The paper of `user` (or of their shared-paper `team`): the prepared one if the round
+    opened with it, else drawn now. Raises ServiceError when the banks fall short."""
+    prepared = db.session.execute(
+        select(PreparedPaper.items, PreparedPaper.max_score).where(
+            PreparedPaper.round_id == round_.id,
+            PreparedPaper.team_id == team.id if team else PreparedPaper.user_id == user.id)
+    ).first()
+    if prepared is not None:
+        return [(q, list(order)) for q, order in prepared.items], prepared.max_score
+    drawer, types = _drawer(round_, pool)
+    avoid = entry.seen_qids(round_, user) if round_.avoid_seen and not team else frozenset()
+    return _draw(round_, drawer, types, f"team{team.id}" if team else str(user.id), avoid)
+
+
+def insert_items(attempt_id: int, items: list[tuple[int, list[str]]]) -> None:
+    """Write a paper's items for a new attempt in one statement. No commit."""
+    db.session.execute(insert(AttemptItem), [
+        {"attempt_id": attempt_id, "position": i, "question_id": q, "option_order": order, "flagged": False}
+        for i, (q, order) in enumerate(items, start=1)])
+
+
+def prepare_papers(round_: Round) -> int:
+    """Draw the paper of everyone who may take `round_` and has neither an attempt nor a
+    prepared paper yet (each team's, in a shared-paper team round). No commit. Returns the
+    number drawn. Raises ServiceError when the banks fall short."""
+    drawer, types = _drawer(round_, None)
+    if round_.team_scoring == "shared":
+        done = set(db.session.scalars(select(PreparedPaper.team_id).where(PreparedPaper.round_id == round_.id)))
+        done |= set(db.session.scalars(select(Attempt.team_id).where(Attempt.round_id == round_.id)))
+        keys = [("team_id", t, f"team{t}", frozenset()) for t in db.session.scalars(
+            select(Team.id).where(Team.round_id == round_.id).order_by(Team.id)) if t not in done]
+    else:
+        done = set(db.session.scalars(select(PreparedPaper.user_id).where(PreparedPaper.round_id == round_.id)))
+        done |= set(db.session.scalars(select(Attempt.user_id).where(Attempt.round_id == round_.id)))
+        people = [u for u in db.session.scalars(entry.eligible_people(round_).with_only_columns(User.id)
+                                                .order_by(User.id)) if u not in done]
+        seen = seen_by_person(round_) if round_.avoid_seen else {}
+        keys = [("user_id", u, str(u), seen.get(u, frozenset())) for u in people]
+    rows = []
+    for column, key, person_key, avoid in keys:
+        items, top = _draw(round_, drawer, types, person_key, avoid)
+        rows.append({"round_id": round_.id, column: key, "items": items, "max_score": top})
+    for start in range(0, len(rows), 1000):  # bounded statement size on both databases
+        db.session.execute(insert(PreparedPaper), rows[start:start + 1000])
+    return len(rows)
+
+
+def seen_by_person(round_: Round) -> dict[int, frozenset[str]]:
+    """Per user id, the question ids they were shown in earlier rounds of the competition
+    (`entry.seen_qids` for everyone at once)."""
+    earlier = select(Round.id).where(Round.competition_id == round_.competition_id, Round.seq < round_.seq)
+    seen: dict[int, set[str]] = {}
+    for user_id, qid in db.session.execute(
+        select(Attempt.user_id, Question.qid).join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
+        .join(Question, Question.id == AttemptItem.question_id).where(Attempt.round_id.in_(earlier)).distinct()
+    ):
+        seen.setdefault(user_id, set()).add(qid)
+    return {user_id: frozenset(qids) for user_id, qids in seen.items()}
