@@ -38,7 +38,7 @@ from benchmarks.harness import SECRET, USER_AGENT, Participant, Server, database
 
 SECTIONS = [{"type": "single", "count": 20}, {"type": "multiple", "count": 10},
             {"type": "judge", "count": 15}, {"type": "fill", "count": 5}]
-QUESTION = re.compile(r'id="q-(\d+)" data-position="\d+" data-type="(\w+)"')
+PAPER = re.compile(r'<script type="application/json" id="paper">(.*?)</script>', re.S)
 
 
 class Load:
@@ -101,11 +101,9 @@ async def spike(load: Load, people: list[Participant], round_id: int, window: fl
             return
         page_latencies.append(took)
         person.csrf = re.search(r'data-csrf="([^"]+)"', page).group(1)
-        for position, qtype in QUESTION.findall(page):
-            section = page[page.index(f'id="q-{position}"'):]
-            section = section[: section.find('id="q-', 10)] if 'id="q-' in section[10:] else section
-            person.items.append((int(position), qtype, section.count(f'name="q{position}" value="') if qtype != "judge" else 2,
-                                 section.count('class="blank"')))
+        for item in json.loads(PAPER.search(page).group(1)):
+            person.items.append((item["position"], item["type"], len(item["options"]) if item["type"] != "judge" else 2,
+                                 len(item["stem_parts"]) - 1))
     await asyncio.gather(*(one(p) for p in people))
     seconds = time.perf_counter() - begin
     return {"start": summary(latencies, errors, seconds), "quiz_page": summary(page_latencies, 0, seconds)}
@@ -173,10 +171,15 @@ def _ms(value: str, unit: str) -> float:
     return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 1)
 
 
-def wrk_closed_loop(base: str, requests: list[tuple[str, str, str]], connections: int, seconds: float) -> dict:
-    """Closed loop with wrk (C, one thread) so the client does not limit the server: each
-    request is a random (path, cookie and headers, JSON body) from `requests` (a sample of at
-    most 4,000: much larger Lua tables made wrk send broken requests)."""
+def wrk_closed_loop(base: str, requests: list[tuple[str, str, str]], connections: int, seconds: float,
+                    think_ms: float = 0.0, threads: int = 1) -> dict:
+    """Closed loop with wrk (C) so the client does not limit the server: each request is a
+    random (path, cookie and headers, JSON body) from `requests` (a sample of at most 4,000:
+    much larger Lua tables made wrk send broken requests).
+
+    With `think_ms`, each connection is one participant who waits a random think time
+    (exponential, that mean) after each acknowledged save before the next: the realistic
+    round, paced in C rather than by a Python client that shares the server's cores."""
     requests = random.Random(3).sample(requests, min(len(requests), 4000))
     rows = ",\n".join("{%s,%s,%s}" % (json.dumps(p), json.dumps(h), json.dumps(b)) for p, h, b in requests)
     script = Path(tempfile.gettempdir()) / "quizapp-bench.lua"
@@ -193,8 +196,13 @@ request = function()
   end
   return wrk.format("POST", x[1], headers, x[3])
 end
-""", encoding="utf-8")
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), base],
+""" + ("" if not think_ms else f"""
+delay = function()
+  return math.floor(-math.log(1 - math.random()) * {think_ms})
+end
+"""), encoding="utf-8")
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "30s",
+                          "--latency", "-s", str(script), base],
                          capture_output=True, text=True, timeout=seconds + 60).stdout
     total = int(re.search(r"(\d+) requests in", out).group(1))
     errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
@@ -336,6 +344,15 @@ async def run(args) -> dict:
                 floor.stop()
             server = Server("quizapp:create_app()", url, args.port + 2, args.workers)
             load.base = server.base
+            if use_wrk:
+                # The measured realistic round: every participant a wrk connection with think times.
+                bodies = [(f"/attempts/{p.attempt_id}/answers", f"Cookie: session={p.cookie}|X-CSRFToken: {p.csrf}",
+                           json.dumps({"position": item[0], "response": answer_for(item, rng), "flagged": False}))
+                          for p in ready for item in p.items]
+                result["answer_paced"] = wrk_closed_loop(server.base, bodies, len(ready), args.answer_seconds,
+                                                         think_ms=args.save_interval * 1000, threads=2)
+                await asyncio.sleep(3)  # let saves still in flight land before the tracked answers
+            # Then the Python client, which remembers each acknowledged answer for the check below.
             result["answer_open_loop"] = await answer_open_loop(load, people, args.save_interval, args.answer_seconds)
             result["rush"] = await rush(load, people, args.rush_window)
     finally:

@@ -112,6 +112,28 @@ def test_participant_answers_reloads_and_submits(browser, live_server, open_roun
     context.close()
 
 
+def test_bank_text_shows_as_text_in_the_browser(browser, live_server, open_round, app):
+    from quizapp.extensions import db
+    from quizapp.models import Question
+
+    with app.app_context():
+        for question in db.session.scalars(db.select(Question)):
+            question.stem = '<img src="x" id="injected"></script>' + question.stem
+            if question.options:
+                question.options = [[k, f"<b>{t}</b>"] for k, t in question.options]
+        db.session.commit()
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, live_server, "20260002")
+    page.get_by_role("button", name="开始答题").click()
+    page.wait_for_url(re.compile(r"/attempts/\d+$"))
+    assert page.locator(".question").count() == 7
+    assert page.locator("#q-1 .stem").inner_text().startswith('<img src="x" id="injected"></script>')
+    assert page.locator("#injected").count() == 0 and page.locator(".question b").count() == 0
+    assert page.locator("#q-1 .option").first.inner_text().startswith("A. <b>")
+    context.close()
+
+
 def test_organizer_downloads_xlsx_leaderboard(browser, live_server, open_round, app, tmp_path):
     from quizapp.extensions import db
     from quizapp.models import Round, User

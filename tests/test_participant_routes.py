@@ -1,4 +1,5 @@
 """The participant's pages and API through the test client, including every refusal."""
+import json
 import re
 
 import pytest
@@ -25,6 +26,12 @@ def start(client, round_id) -> tuple[int, str]:
     attempt_id = int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     return attempt_id, csrf_from(page)
+
+
+def paper(html: str) -> dict[int, dict]:
+    """The quiz page's JSON paper (what quiz.js turns into the questions), by position."""
+    text = re.search(r'<script type="application/json" id="paper">(.*?)</script>', html, re.S).group(1)
+    return {item["position"]: item for item in json.loads(text)}
 
 
 def save(client, attempt_id, token, position, response, flagged=False, headers=None):
@@ -62,13 +69,15 @@ def test_quiz_page_reveals_no_key(app, client, round_id):
             shown_text = q.stem + "".join(text for _, text in q.options)
             if q.source_basis not in shown_text:  # a true 判断 statement may quote its basis
                 assert q.source_basis not in html
-            for key, text in q.options:
-                # An option is shown with its display letter, never with its bank letter when they differ.
-                shown = chr(ord("A") + item.option_order.index(key))
-                assert f"{shown}. {text}" in html
-    # Choice inputs carry only display letters (or true/false): nothing that encodes the key.
-    choice_values = set(re.findall(r'<input type="(?:radio|checkbox)" name="q\d+" value="([^"]*)"', html))
-    assert choice_values and choice_values <= set("ABCDEFGH") | {"true", "false"}
+            # An option is shown with its display letter, never with its bank letter when they differ.
+            shown = [[chr(ord("A") + item.option_order.index(key)), text] for key, text in q.options]
+            assert sorted(paper(html)[item.position]["options"]) == sorted(shown)
+    # The page's data is position, type, texts, display letters and the person's own answers.
+    items = paper(html).values()
+    assert {key for item in items for key in item} == {"position", "type", "label", "stem_parts", "options",
+                                                       "response", "flagged"}
+    letters = {letter for item in items for letter, _ in item["options"]}
+    assert letters and letters <= set("ABCDEFGH")
 
 
 def test_save_resume_and_submit(app, client, round_id):
@@ -76,13 +85,13 @@ def test_save_resume_and_submit(app, client, round_id):
     attempt_id, token = start(client, round_id)
     assert save(client, attempt_id, token, 1, "B", flagged=True).get_json()["ok"] is True
     quiz = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    blanks = quiz[quiz.index('id="q-7"'):].count('class="blank"')
+    blanks = len(paper(quiz)[7]["stem_parts"]) - 1
     reply = save(client, attempt_id, token, 7, ["  专责 机关。"] * blanks).get_json()
     assert reply["ok"] and 0 < reply["remaining"] <= 1800
     # A reload (or another device) shows the saved answer and the flag.
     html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    assert re.search(r'name="q1" value="B"\s+checked', html)
-    assert 'class="nav-cell answered flagged"' in html and "专责 机关。" in html
+    assert paper(html)[1]["response"] == "B" and paper(html)[1]["flagged"] is True
+    assert paper(html)[7]["response"] == ["专责 机关。"] * blanks and paper(html)[2]["response"] is None
     clock_reply = client.get(f"/attempts/{attempt_id}/clock").get_json()
     assert clock_reply == {"ok": True, "finished": False, "remaining": 1800, "taken_over": False}
     response = client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
@@ -178,8 +187,10 @@ def test_bank_text_is_escaped(app, client, round_id):
     login(client, "p1")
     attempt_id, _ = start(client, round_id)
     html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<b>" not in html and "&lt;b&gt;" in html
+    # Inside the page's JSON no bank text can close the script element; quiz.js shows it as text.
+    assert "<script>alert(1)" not in html and "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in html
+    assert "<b>" not in html and "\\u003cb\\u003e" in html
+    assert any(item["stem_parts"][0].startswith("<script>alert(1)</script>") for item in paper(html).values())
 
 
 def test_second_device_takes_over_and_first_is_told(app, client, round_id):

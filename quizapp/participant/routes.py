@@ -5,7 +5,7 @@ attempt that is not the signed-in participant's own.
 """
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from .. import clock
 from ..access import participant_required
@@ -17,7 +17,7 @@ from ..services import ServiceError
 from ..services import attempts as attempt_service
 from ..services import entry
 from ..services.rounds import answers_released
-from .view_models import quiz_items, result_items
+from .view_models import paper_json, quiz_items, result_items
 
 bp = Blueprint("participant", __name__)
 
@@ -27,7 +27,9 @@ def own_attempt(attempt_id: int, finalize_expired: bool = True) -> Attempt:
     round — and 404 for anyone else's. Finalized first if its deadline has passed, so every
     page sees the attempt's true state."""
     attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or attempt_service.find_attempt(attempt.round, current_user) is not attempt:
+    # Their own attempt needs no further look-up; a team member's shared paper does.
+    if attempt is None or (attempt.user_id != current_user.id
+                           and attempt_service.find_attempt(attempt.round, current_user) is not attempt):
         abort(404)
     if finalize_expired:
         attempt_service.finalize_if_expired(attempt)
@@ -65,7 +67,8 @@ def start(round_id: int):
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for("participant.lobby"))
-    return redirect(url_for("participant.quiz", attempt_id=attempt.id))
+    # The id from the identity map: reading attempt.id after the commit would load the row again.
+    return redirect(url_for("participant.quiz", attempt_id=inspect(attempt).identity[0]))
 
 
 @bp.route("/attempts/<int:attempt_id>")
@@ -74,11 +77,14 @@ def quiz(attempt_id: int):
     attempt = own_attempt(attempt_id)
     if attempt.finished:
         return redirect(url_for("participant.result", attempt_id=attempt.id))
-    key = f"device-{attempt.id}"
+    # Rendered before open_on_device commits: a commit expires every loaded row, and the page
+    # would load the attempt, its round and the user again (everyone loads it at 9:00).
+    page = render_template("participant/quiz.html", attempt=attempt, paper=paper_json(quiz_items(attempt)),
+                           remaining=attempt_service.remaining_seconds(attempt), form=PostForm())
+    key = f"device-{attempt_id}"
     session[key] = attempt_service.open_on_device(attempt, current_user, session.get(key), request.remote_addr,
                                                   request.user_agent.string)
-    return render_template("participant/quiz.html", attempt=attempt, items=quiz_items(attempt),
-                           remaining=attempt_service.remaining_seconds(attempt), form=PostForm())
+    return page
 
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
@@ -122,9 +128,9 @@ def attempt_clock(attempt_id: int):
 @participant_required
 def submit(attempt_id: int):
     attempt = own_attempt(attempt_id, finalize_expired=False)
-    attempt_service.submit_attempt(attempt)
-    flash("已交卷" if attempt.status == "submitted" else "答题时间已到，已自动交卷", "info")
-    return redirect(url_for("participant.result", attempt_id=attempt.id))
+    status = attempt_service.submit_attempt(attempt)
+    flash("已交卷" if status == "submitted" else "答题时间已到，已自动交卷", "info")
+    return redirect(url_for("participant.result", attempt_id=attempt_id))
 
 
 @bp.route("/attempts/<int:attempt_id>/result")

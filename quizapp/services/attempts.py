@@ -75,7 +75,8 @@ def open_on_device(attempt: Attempt, user: User, token: str | None, ip: str, use
 
     Returns the device token the browser must keep. A browser whose token differs from the
     attempt's takes the attempt over; the previous device's saves are refused from then on."""
-    kind = "start" if not attempt.events else "resume"
+    # Every opening sets a device token, so an attempt without one has never been opened.
+    kind = "start" if attempt.device_token is None else "resume"
     if token and token == attempt.device_token:
         kind = "resume"
     else:
@@ -117,12 +118,13 @@ def to_bank_response(question: Question, option_order: list[str], raw):
     return [r.strip() for r in raw]
 
 
-def to_display_response(question: Question, option_order: list[str], stored):
-    """The inverse of to_bank_response, for filling the page with saved answers."""
-    if stored is None or question.type in ("judge", "fill"):
+def to_display_response(qtype: str, option_order: list[str], stored):
+    """The inverse of to_bank_response, for filling the page with saved answers to a
+    question of type `qtype`."""
+    if stored is None or qtype in ("judge", "fill"):
         return stored
     letter = {key: chr(ord("A") + i) for i, key in enumerate(option_order)}
-    if question.type == "single":
+    if qtype == "single":
         return letter.get(stored)
     return sorted(letter[k] for k in stored if k in letter)
 
@@ -206,10 +208,11 @@ def save_response(attempt: Attempt | int, position: int, raw, flagged: bool, dev
     return max(0, int((row.deadline_at - now).total_seconds()))
 
 
-def submit_attempt(attempt: Attempt) -> Attempt:
-    """Finalize at the participant's request; after the deadline it is finalized as expired."""
+def submit_attempt(attempt: Attempt) -> str:
+    """Finalize at the participant's request; after the deadline it is finalized as expired.
+    Returns the attempt's status ("submitted", or "expired")."""
     finalize(attempt, "submitted")
-    return attempt
+    return attempt.status
 
 
 def finalize_if_expired(attempt: Attempt) -> None:
@@ -244,7 +247,11 @@ def finalize(attempt: Attempt, reason: str) -> bool:
                        ("invalidated_at", claimed.invalidated_at)):
         set_committed_value(attempt, key, value)
     score_attempt(attempt)
+    settled = {key: getattr(attempt, key) for key in ("status", "submitted_at", "score", "max_score", "time_used")}
     db.session.commit()
+    # The commit expired the row; what was just written is known, so reading it costs no query.
+    for key, value in settled.items():
+        set_committed_value(attempt, key, value)
     return True
 
 

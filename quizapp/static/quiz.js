@@ -1,6 +1,8 @@
-/* Quiz page: server-authoritative countdown, autosave with retries, navigator, submit confirm.
+/* Quiz page: questions built from the page's JSON paper, server-authoritative countdown,
+ * autosave with retries, navigator, submit confirm.
  * An answer counts as saved only when the server answered 200; until then it is kept in
- * localStorage and re-sent (also after a reload), so a dropped connection loses nothing. */
+ * localStorage and re-sent (also after a reload), so a dropped connection loses nothing.
+ * Bank text reaches the page only through textContent, never as HTML. */
 (function () {
   "use strict";
   var root = document.getElementById("quiz");
@@ -21,6 +23,86 @@
     try { window.localStorage.setItem(storageKey, JSON.stringify(pending)); } catch (e) { /* private mode */ }
   }
   function section(position) { return document.getElementById("q-" + position); }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function choice(type, name, value, caption) {
+    var label = el("label", "option"), input = el("input");
+    input.type = type;
+    input.name = name;
+    input.value = value;
+    label.appendChild(input);
+    label.appendChild(document.createTextNode(" "));
+    label.appendChild(el("span", "", caption));
+    return label;
+  }
+
+  // One question as the page shows it: number and type, flag, stem (with blanks), options.
+  function buildQuestion(item) {
+    var p = item.position, sec = el("section", "card question");
+    sec.id = "q-" + p;
+    sec.dataset.position = p;
+    sec.dataset.type = item.type;
+    var head = el("header", "question-head"), flag = el("label", "flag"), flagBox = el("input");
+    head.appendChild(el("span", "qno", "第 " + p + " 题 · " + item.label));
+    flagBox.type = "checkbox";
+    flagBox.setAttribute("data-flag", "");
+    flag.appendChild(flagBox);
+    flag.appendChild(document.createTextNode(" 标记"));
+    head.appendChild(flag);
+    sec.appendChild(head);
+    var stem = el("p", "stem");
+    item.stem_parts.forEach(function (part, i) {
+      stem.appendChild(document.createTextNode(part));
+      if (item.type === "fill" && i < item.stem_parts.length - 1) {
+        var blank = el("input", "blank");
+        blank.type = "text";
+        blank.maxLength = 200;
+        blank.dataset.blank = i;
+        blank.setAttribute("aria-label", "第 " + (i + 1) + " 空");
+        stem.appendChild(blank);
+      }
+    });
+    sec.appendChild(stem);
+    if (item.type !== "fill") {
+      var options = el("div", item.type === "judge" ? "options judge" : "options");
+      if (item.type === "judge") {
+        options.appendChild(choice("radio", "q" + p, "true", "正确"));
+        options.appendChild(choice("radio", "q" + p, "false", "错误"));
+      } else {
+        item.options.forEach(function (option) {
+          options.appendChild(choice(item.type === "single" ? "radio" : "checkbox", "q" + p, option[0],
+                                     option[0] + ". " + option[1]));
+        });
+      }
+      sec.appendChild(options);
+    }
+    var state = el("p", "item-state");
+    state.setAttribute("data-item-state", "");
+    sec.appendChild(state);
+    return sec;
+  }
+
+  function buildPaper() {
+    var paper = JSON.parse(document.getElementById("paper").textContent);
+    var list = document.getElementById("questions"), nav = document.getElementById("navigator");
+    var legend = nav.querySelector(".legend");
+    paper.forEach(function (item) {
+      var cell = el("a", "nav-cell", String(item.position));
+      cell.href = "#q-" + item.position;
+      cell.dataset.nav = item.position;
+      nav.insertBefore(cell, legend);
+      var sec = buildQuestion(item);
+      list.appendChild(sec);
+      applyResponse(sec, item);
+      updateNav(sec);
+    });
+  }
 
   function readResponse(sec) {
     var type = sec.dataset.type;
@@ -170,6 +252,7 @@
       }).catch(function () { /* offline: keep counting locally */ });
   }
 
+  buildPaper();
   document.querySelectorAll(".question").forEach(function (sec) {
     var position = Number(sec.dataset.position);
     if (pending[position]) { applyResponse(sec, pending[position]); updateNav(sec); send(position); }
