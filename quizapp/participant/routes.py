@@ -3,7 +3,8 @@
 Every attempt route loads the attempt through `own_attempt`, which answers 404 for any
 attempt that is not the signed-in participant's own.
 """
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session,
+                   url_for)
 from flask_login import current_user
 from sqlalchemy import inspect, select
 
@@ -88,22 +89,31 @@ def quiz(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
-@participant_required
 def save_answer(attempt_id: int):
     """JSON in: {"position": n, "response": …, "flagged": bool}. 200 only once committed.
 
     The common case — a participant answering their own paper — is checked inside the save's
-    own query; only when that finds nothing is the attempt loaded (a team's shared paper, a
-    wrong position, or someone else's attempt, which is 404)."""
+    own statements: the signed session names the user, and the item is found only in that
+    user's own attempt and only if they are a participant, so the user need not be loaded.
+    Only when that finds nothing are the user and the attempt loaded (sign-in and role as on
+    every participant route; then a team's shared paper, a wrong position, or someone
+    else's attempt, which is 404)."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("position"), int):
         return jsonify(ok=False, error="请求格式不正确"), 400
     args = (attempt_id, payload["position"], payload.get("response"), bool(payload.get("flagged", False)),
             session.get(f"device-{attempt_id}", ""))
+    signed_in = session.get("_user_id")  # Flask-Login's key in the signed session cookie
     try:
         try:
-            remaining = attempt_service.save_response(*args, owner_id=current_user.id)
+            if not (isinstance(signed_in, str) and signed_in.isdigit()):
+                raise attempt_service.NoSuchItem("未登录")
+            remaining = attempt_service.save_response(*args, owner_id=int(signed_in))
         except attempt_service.NoSuchItem:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if current_user.role != "participant":
+                abort(403)
             own_attempt(attempt_id, finalize_expired=False)  # 404 unless it is theirs (or their team's)
             remaining = attempt_service.save_response(*args)
     except attempt_service.TakenOver as exc:

@@ -138,31 +138,35 @@ class NoSuchItem(ServiceError):
 
 
 def _save_statements():
-    """The autosave's two statements, built once: building and keying SQL per request cost
-    more than running it. Parameters are bound at execution."""
+    """The autosave's statements, built once: building and keying SQL per request cost more
+    than running it. Parameters are bound at execution."""
     read = (
         select(AttemptItem.id, AttemptItem.option_order, Question.type, Question.answer, Attempt.deadline_at)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id).join(Question, Question.id == AttemptItem.question_id)
         .where(AttemptItem.attempt_id == bindparam("attempt_id"), AttemptItem.position == bindparam("position"))
-        # Shared row lock on PostgreSQL: finalizing (FOR UPDATE) waits for this save, and a save
-        # that waited sees the finalized status. SQLite has no row locks; there the UPDATE below
-        # is atomic under the database's single writer.
-        .with_for_update(read=True, of=Attempt)
     )
     # UPDATE parameters may not share a column's name, hence the "b_" prefixes.
-    open_now = [Attempt.id == bindparam("b_attempt"), Attempt.status == "in_progress",
-                Attempt.deadline_at > bindparam("b_now")]
+    open_now = select(Attempt.id).where(Attempt.id == bindparam("b_attempt"), Attempt.status == "in_progress",
+                                        Attempt.deadline_at > bindparam("b_now"))
     write = (
         update(AttemptItem)
         .values(response=bindparam("b_response", type_=AttemptItem.response.type),
                 flagged=bindparam("b_flagged"), saved_at=bindparam("b_now"))
     )
+
+    def write_if(condition):
+        # The open-attempt check takes a shared lock on the attempt row (PostgreSQL): finalizing
+        # (an UPDATE of that row) waits for this save to commit, and a save that waited re-checks
+        # the row and finds it finalized. SQLite has no row locks; there this one statement is
+        # atomic under the database's single writer.
+        return write.where(AttemptItem.id == bindparam("b_item"), exists(condition.with_for_update(read=True)))
+
     return {
         "read": read,
-        "read_owned": read.where(Attempt.user_id == bindparam("owner_id")),
-        "write": write.where(AttemptItem.id == bindparam("b_item"), exists().where(*open_now)),
-        "write_device": write.where(AttemptItem.id == bindparam("b_item"), exists().where(
-            *open_now, Attempt.device_token == bindparam("b_device"))),
+        "read_owned": read.join(User, User.id == Attempt.user_id).where(
+            Attempt.user_id == bindparam("owner_id"), User.role == "participant"),
+        "write": write_if(open_now),
+        "write_device": write_if(open_now.where(Attempt.device_token == bindparam("b_device"))),
     }
 
 
@@ -171,40 +175,42 @@ _SAVE = _save_statements()
 
 def save_response(attempt: Attempt | int, position: int, raw, flagged: bool, device_token: str | None = None,
                   owner_id: int | None = None) -> int:
-    """Store one response and commit; returns the seconds left. This is the hot path of a
-    round, so it costs one locking read and one conditional write.
+    """Store one response; returns the seconds left. The answer is acknowledged (this returns)
+    only once it is committed, and only if the attempt was open when it was written.
 
-    With `owner_id`, only that user's own attempt is found (NoSuchItem otherwise: a team
-    member answering a shared paper is checked by the caller and passes no owner). Raises
-    ServiceError if the attempt no longer takes answers, TakenOver if `device_token` is given
-    and another device has taken the attempt over."""
+    This is the hot path of a round: a read of the item (its paper never changes) and one
+    conditional UPDATE, each in autocommit — the UPDATE is its own transaction, so a save
+    costs two round trips to the database and needs no session.
+
+    With `owner_id`, only that participant's own attempt is found (NoSuchItem otherwise: a
+    team member answering a shared paper is checked by the caller and passes no owner).
+    Raises ServiceError if the attempt no longer takes answers, TakenOver if `device_token`
+    is given and another device has taken the attempt over."""
     attempt_id = attempt if isinstance(attempt, int) else attempt.id
-    connection = db.session.connection()
     params = {"attempt_id": attempt_id, "position": position}
-    if owner_id is None:
-        row = connection.execute(_SAVE["read"], params).first()
-    else:
-        row = connection.execute(_SAVE["read_owned"], {**params, "owner_id": owner_id}).first()
-    if row is None:
-        db.session.rollback()
-        raise NoSuchItem("题号不存在")
-    response = to_bank_response(row, row.option_order, raw)
-    now = clock.now()
-    values = {"b_attempt": attempt_id, "b_item": row.id, "b_now": now, "b_response": response,
-              "b_flagged": bool(flagged)}
-    if device_token is None:
-        result = connection.execute(_SAVE["write"], values)
-    else:
-        result = connection.execute(_SAVE["write_device"], {**values, "b_device": device_token})
-    if result.rowcount != 1:
-        db.session.rollback()
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if owner_id is None:
+            row = connection.execute(_SAVE["read"], params).first()
+        else:
+            row = connection.execute(_SAVE["read_owned"], {**params, "owner_id": owner_id}).first()
+        if row is None:
+            raise NoSuchItem("题号不存在")
+        response = to_bank_response(row, row.option_order, raw)
+        now = clock.now()
+        values = {"b_attempt": attempt_id, "b_item": row.id, "b_now": now, "b_response": response,
+                  "b_flagged": bool(flagged)}
+        if device_token is None:
+            written = connection.execute(_SAVE["write"], values).rowcount
+        else:
+            written = connection.execute(_SAVE["write_device"], {**values, "b_device": device_token}).rowcount
+    if written != 1:
         current = db.session.get(Attempt, attempt_id)
         db.session.refresh(current)
         finalize_if_expired(current)
         if not current.finished and device_token is not None and current.device_token != device_token:
             raise TakenOver("此试卷已在另一台设备上打开，本设备上的答案未保存，请在新设备上继续作答")
         raise ServiceError("答题时间已到或已交卷，答案未能保存")
-    db.session.commit()
     return max(0, int((row.deadline_at - now).total_seconds()))
 
 
