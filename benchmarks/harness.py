@@ -127,6 +127,63 @@ class Server:
             self.process.wait(timeout=30)
 
 
+NGINX_CONF = """worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    keepalive_timeout 75s;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        }}
+    }}
+}}
+"""
+
+
+class Proxy:
+    """nginx in front of a server, as in the deployment guide (docs/deploy.md): it holds the
+    participants' idle keep-alive connections and hands gunicorn's sync workers only complete
+    requests. Without it, a sync worker that accepts a connection whose phone is still
+    "thinking" waits on it. Debian's package `nginx`; bound to 127.0.0.1."""
+
+    def __init__(self, upstream_port: int, port: int):
+        self.dir = Path(tempfile.mkdtemp(prefix="quizapp-nginx-"))
+        conf = self.dir / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(dir=self.dir, port=port, upstream=upstream_port), encoding="utf-8")
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"], start_new_session=True)
+        self.base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/", timeout=1)
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("nginx did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def summary(latencies: list[float], errors: int, seconds: float) -> dict:
     """Requests/s, p50/p95/p99 (ms) and errors of one phase."""
     ordered = sorted(latencies)

@@ -34,7 +34,8 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.harness import SECRET, USER_AGENT, Participant, Server, database_url, seed, summary  # noqa: E402
+from benchmarks.harness import (SECRET, USER_AGENT, Participant, Proxy, Server, database_url, seed,  # noqa: E402
+                                summary)
 
 SECTIONS = [{"type": "single", "count": 20}, {"type": "multiple", "count": 10},
             {"type": "judge", "count": 15}, {"type": "fill", "count": 5}]
@@ -344,13 +345,18 @@ async def run(args) -> dict:
                 floor.stop()
             server = Server("quizapp:create_app()", url, args.port + 2, args.workers)
             load.base = server.base
-            if use_wrk:
-                # The measured realistic round: every participant a wrk connection with think times.
+            if use_wrk and shutil.which("nginx"):
+                # The measured realistic round: every participant a wrk connection that thinks
+                # between saves, through nginx as in production (see harness.Proxy).
                 bodies = [(f"/attempts/{p.attempt_id}/answers", f"Cookie: session={p.cookie}|X-CSRFToken: {p.csrf}",
                            json.dumps({"position": item[0], "response": answer_for(item, rng), "flagged": False}))
                           for p in ready for item in p.items]
-                result["answer_paced"] = wrk_closed_loop(server.base, bodies, len(ready), args.answer_seconds,
-                                                         think_ms=args.save_interval * 1000, threads=2)
+                proxy = Proxy(args.port + 2, args.port + 3)
+                try:
+                    result["answer_paced"] = wrk_closed_loop(proxy.base, bodies, len(ready), args.answer_seconds,
+                                                             think_ms=args.save_interval * 1000, threads=2)
+                finally:
+                    proxy.stop()
                 await asyncio.sleep(3)  # let saves still in flight land before the tracked answers
             # Then the Python client, which remembers each acknowledged answer for the check below.
             result["answer_open_loop"] = await answer_open_loop(load, people, args.save_interval, args.answer_seconds)

@@ -7,6 +7,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
                    url_for)
 from flask_login import current_user
 from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..access import participant_required
@@ -27,7 +28,8 @@ def own_attempt(attempt_id: int, finalize_expired: bool = True) -> Attempt:
     """The signed-in participant's attempt — their own, or their team's in a shared-paper team
     round — and 404 for anyone else's. Finalized first if its deadline has passed, so every
     page sees the attempt's true state."""
-    attempt = db.session.get(Attempt, attempt_id)
+    # With its round in the same query: every attempt page needs it.
+    attempt = db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.round)])
     # Their own attempt needs no further look-up; a team member's shared paper does.
     if attempt is None or (attempt.user_id != current_user.id
                            and attempt_service.find_attempt(attempt.round, current_user) is not attempt):

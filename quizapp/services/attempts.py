@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, case, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -265,17 +265,25 @@ _SCORE_READ = (
     select(AttemptItem.id, AttemptItem.response, AttemptItem.points, Question.type, Question.answer, Question.void)
     .join(Question, Question.id == AttemptItem.question_id).where(AttemptItem.attempt_id == bindparam("attempt_id"))
 )
-_SET_POINTS = (update(AttemptItem).where(AttemptItem.id.in_(bindparam("b_items", expanding=True)))
-               .values(points=bindparam("b_points")))
+_SET_POINTS: dict[int, object] = {}
+
+
+def _set_points(groups: int):
+    """One UPDATE that gives each of `groups` sets of items its points value (CASE over IN
+    lists), built once per number of groups: a paper's items take only a few distinct values."""
+    if groups not in _SET_POINTS:
+        ids = [bindparam(f"b_items{g}", expanding=True) for g in range(groups)]
+        value = case(*[(AttemptItem.id.in_(ids[g]), bindparam(f"b_points{g}")) for g in range(groups)])
+        _SET_POINTS[groups] = update(AttemptItem).where(or_(*[AttemptItem.id.in_(i) for i in ids])).values(points=value)
+    return _SET_POINTS[groups]
 
 
 def score_attempt(attempt: Attempt) -> None:
     """(Re)compute item points, score and time used from the saved responses. No commit.
 
     Reads the items straight from the database (answers committed by other requests count)
-    and writes only the item points that changed, one UPDATE per distinct points value (a
-    handful: 0, full marks, partial credit) — a submission at the last-minute rush costs one
-    read and a few writes, not a unit of work over 50 objects."""
+    and writes the item points that changed in one UPDATE — a submission at the last-minute
+    rush costs one read and two writes, not a unit of work over 50 objects."""
     rules = scoring_rules(attempt.round)
     connection = db.session.connection()
     total = possible = 0.0
@@ -286,8 +294,11 @@ def score_attempt(attempt: Attempt) -> None:
         total += points
         if row.points != points:
             changed.setdefault(points, []).append(row.id)
-    for points, ids in changed.items():
-        connection.execute(_SET_POINTS, {"b_points": points, "b_items": ids})
+    if changed:
+        params = {}
+        for g, (points, ids) in enumerate(changed.items()):
+            params[f"b_points{g}"], params[f"b_items{g}"] = points, ids
+        connection.execute(_set_points(len(changed)), params)
     attempt.max_score = round(possible, 2)
     # An invalidated attempt keeps its item points for the record but scores 0.
     attempt.score = 0.0 if attempt.invalidated_at else round(total, 2)
