@@ -41,8 +41,8 @@ def find_attempt(round_: Round, user: User) -> Attempt | None:
 def start_attempt(round_: Round, user: User, pool: list[PoolQuestion] | None = None) -> Attempt:
     """The user's attempt at `round_`, created on first call, else resumed. Raises
     ServiceError (Chinese) when the user may not start it. The paper is the one prepared
-    when the round opened, or drawn now (see services.drawing); `pool` lets a caller
-    drawing many papers load the question pool once."""
+    when the round opened, or drawn now — the same paper either way (see services.drawing);
+    `pool` lets a caller drawing many papers load the question pool once."""
     existing = find_attempt(round_, user)
     if existing is not None:
         finalize_if_expired(existing)
@@ -52,14 +52,18 @@ def start_attempt(round_: Round, user: User, pool: list[PoolQuestion] | None = N
     if problem:
         raise ServiceError(problem)
     team = entry.team_of(round_, user) if round_.team_scoring == "shared" else None
-    items, top = drawing.draw_now(round_, user, team, pool)
+    paper = drawing.prepared(round_, user, team)
+    items, top = (None, paper.max_score) if paper else drawing.draw_now(round_, user, team, pool)
     deadline = min(now + timedelta(minutes=round_.time_limit_minutes), round_.closes_at)
     attempt = Attempt(round_id=round_.id, user_id=user.id, team_id=team.id if team else None,
                       status="in_progress", started_at=now, deadline_at=deadline, max_score=top)
     db.session.add(attempt)
     try:
         db.session.flush()
-        drawing.insert_items(attempt.id, items)
+        if paper:
+            drawing.copy_prepared_items(attempt.id, paper.id)
+        else:
+            drawing.insert_items(attempt.id, items)
         db.session.commit()
     except IntegrityError:
         # Two starts raced (double click, two devices, two team members): the other paper wins.
