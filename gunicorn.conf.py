@@ -11,8 +11,7 @@ import os
 bind = os.environ.get("QUIZAPP_BIND", "127.0.0.1:8000")
 # Two workers per core is the usual start for short database-bound requests.
 workers = int(os.environ.get("QUIZAPP_WORKERS", multiprocessing.cpu_count() * 2))
-worker_class = os.environ.get("QUIZAPP_WORKER_CLASS", "sync")
-threads = int(os.environ.get("QUIZAPP_THREADS", 1))
+worker_class = "sync"
 timeout = int(os.environ.get("QUIZAPP_TIMEOUT", 30))
 graceful_timeout = 20
 # Recycle workers now and then so a slow leak cannot grow for a whole competition day.
