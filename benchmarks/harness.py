@@ -99,6 +99,20 @@ def seed(url: str, participants: int, sections: list[dict], time_limit: int = 60
         return round_.id, people
 
 
+def answers(base: str, seconds: float) -> bool:
+    """Whether a server at `base` gives any HTTP answer within `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(base + "/", timeout=1)
+            return True
+        except urllib.error.HTTPError:
+            return True  # any HTTP answer means the server is up
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 class Server:
     """A gunicorn server with the repository's config, on a free local port."""
 
@@ -109,17 +123,9 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app_spec],
             cwd=ROOT, env=env, start_new_session=True)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(self.base + "/", timeout=1)
-                return
-            except urllib.error.HTTPError:
-                return  # any HTTP answer means the server is up
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{app_spec} did not start")
+        if not answers(self.base, 30):
+            self.stop()
+            raise RuntimeError(f"{app_spec} did not start")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -165,17 +171,9 @@ class Proxy:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         self.process = subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"], start_new_session=True)
         self.base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(self.base + "/", timeout=1)
-                return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("nginx did not start")
+        if not answers(self.base, 10):
+            self.stop()
+            raise RuntimeError("nginx did not start")
 
     def stop(self) -> None:
         if self.process.poll() is None:
