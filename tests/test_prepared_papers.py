@@ -59,3 +59,16 @@ def test_a_shared_team_round_prepares_one_paper_per_team(app, ctx, build, clock)
     assert start_attempt(round_, user("a1")).id == shared.id
     assert paper_of(shared) == next(p.items for p in rows if p.team_id == shared.team_id)
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1
+
+
+def test_a_round_for_more_people_than_the_limit_draws_at_start(app, ctx, build, clock, monkeypatch):
+    from quizapp.services import drawing
+
+    build.bank()
+    for name in ("a1", "a2"):
+        build.participant(name)
+    monkeypatch.setattr(drawing, "MAX_PREPARED", 1)
+    round_ = db.session.get(Round, build.round(open_=False))
+    assert open_round(round_) == 0 and round_.status == "open"
+    assert db.session.scalar(select(func.count()).select_from(PreparedPaper)) == 0
+    assert len(paper_of(start_attempt(round_, user("a1")))) == round_.question_count

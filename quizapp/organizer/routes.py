@@ -135,7 +135,7 @@ def change_status(round_id: int, action: str):
     try:
         if action == "open":
             drawn = round_service.open_round(round_)
-            flash(f"已开放本轮竞赛，已为 {drawn} 人（队）预先抽取试卷", "info")
+            flash(f"已开放本轮竞赛，已预先抽取 {drawn} 份试卷" if drawn else "已开放本轮竞赛", "info")
         elif action == "close":
             finalized = round_service.close_round(round_, request.form.get("reason", "").strip())
             flash(f"已结束本轮竞赛，{finalized} 份未交试卷已自动交卷并计分", "info")

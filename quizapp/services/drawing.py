@@ -116,10 +116,19 @@ def copy_prepared_items(attempt_id: int, paper_id: int) -> None:
     db.session.execute(_COPY_PREPARED[db.engine.dialect.name], {"attempt": attempt_id, "paper": paper_id})
 
 
+# Drawing takes about 0.5 s per 1,000 papers on a 2-core server: opening a round for the
+# whole county's self-study (48,000 members) would outlast a web request. Such a round has no
+# 9:00 start to prepare for, so above this many people its papers are drawn at each 开始.
+MAX_PREPARED = 20_000
+
+
 def prepare_papers(round_: Round) -> int:
     """Draw the paper of everyone who may take `round_` and has neither an attempt nor a
     prepared paper yet (each team's, in a shared-paper team round). No commit. Returns the
-    number drawn. Raises ServiceError when the banks fall short."""
+    number drawn: 0 for a round open to more than MAX_PREPARED people. Raises ServiceError
+    when the banks fall short."""
+    if db.session.scalar(entry.eligible_people(round_).with_only_columns(func.count())) > MAX_PREPARED:
+        return 0
     drawer, types = _drawer(round_, None)
     if round_.team_scoring == "shared":
         done = set(db.session.scalars(select(PreparedPaper.team_id).where(PreparedPaper.round_id == round_.id)))

@@ -142,7 +142,7 @@ def open_round(round_: Round) -> int:
         raise ServiceError("题库不足，不能开放：" + "；".join(shortfalls))
     round_.status = "open"
     drawn = prepare_papers(round_)
-    audit.record("round.open", round_.name, f"开放本轮，预先抽取 {drawn} 份试卷")
+    audit.record("round.open", round_.name, f"开放本轮，预先抽取 {drawn} 份试卷" if drawn else "开放本轮")
     db.session.commit()
     return drawn
 
