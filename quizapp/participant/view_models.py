@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
@@ -64,8 +63,6 @@ def quiz_items(attempt: Attempt) -> list[QuizItem]:
     """What the quiz page shows, read in one query of just the columns it needs: the page is
     loaded by everyone at the 9:00 start."""
     return [_quiz_item(*row) for row in db.session.execute(_QUIZ_READ, {"attempt_id": attempt.id})]
-
-
 
 
 def paper_json(items: list[QuizItem]) -> Markup:
