@@ -72,3 +72,23 @@ def test_a_round_for_more_people_than_the_limit_draws_at_start(app, ctx, build, 
     assert open_round(round_) == 0 and round_.status == "open"
     assert db.session.scalar(select(func.count()).select_from(PreparedPaper)) == 0
     assert len(paper_of(start_attempt(round_, user("a1")))) == round_.question_count
+
+
+def test_disabling_a_question_redraws_the_prepared_papers_that_hold_it(app, ctx, build, clock):
+    from quizapp.models import Question
+    from quizapp.services.corrections import set_disabled
+
+    build.bank()
+    for name in ("a1", "a2", "a3"):
+        build.participant(name)
+    round_ = db.session.get(Round, build.round())
+    started = start_attempt(round_, user("a1"))
+    before = paper_of(started)
+    waiting = db.session.scalar(select(PreparedPaper.items).filter_by(user_id=user("a2").id))
+    question_id = next(q for q, _ in waiting if q in [q for q, _ in before])  # in both papers
+    set_disabled(db.session.get(Question, question_id), True)
+    papers = db.session.scalars(select(PreparedPaper).filter_by(round_id=round_.id)).all()
+    assert papers and all(question_id not in [q for q, _ in p.items] for p in papers
+                          if p.user_id != user("a1").id)
+    assert paper_of(started) == before  # a started attempt keeps its paper
+    assert question_id not in [q for q, _ in paper_of(start_attempt(round_, user("a2")))]

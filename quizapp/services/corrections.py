@@ -18,7 +18,7 @@ from ..models import Attempt, AttemptItem, Correction, Question, Round
 from ..models.banks import VOID_MODES
 from ..ranking import Result, rank_individuals
 from ..scoring import item_score
-from . import ServiceError, audit
+from . import ServiceError, audit, drawing
 from .attempts import sweep_expired
 from .drawing import scoring_rules
 from .results import individual_leaderboard
@@ -179,8 +179,11 @@ def void_question(question: Question, mode: str, reason: str) -> Correction:
 
 
 def set_disabled(question: Question, disabled: bool) -> None:
-    """Keep a question out of (or back in) future papers; attempts already drawn are unchanged."""
+    """Keep a question out of (or back in) future papers; attempts already started are
+    unchanged. Papers prepared for open rounds but not yet started are drawn again without it."""
     question.disabled = disabled
+    redrawn = drawing.redraw_without(question.id) if disabled else 0
     audit.record("question.disable" if disabled else "question.enable", question.qid,
-                 "停用（不再用于新试卷）" if disabled else "重新启用")
+                 (f"停用（不再用于新试卷；重新抽取 {redrawn} 份尚未开始的试卷）" if redrawn else "停用（不再用于新试卷）")
+                 if disabled else "重新启用")
     db.session.commit()

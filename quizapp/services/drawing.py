@@ -11,7 +11,7 @@ position, and its maximum score.
 """
 from __future__ import annotations
 
-from sqlalchemy import case, func, insert, select, text
+from sqlalchemy import case, delete, func, insert, select, text
 
 from ..extensions import db
 from ..models import Attempt, AttemptItem, PreparedPaper, Question, Round, Team, User
@@ -149,6 +149,21 @@ def prepare_papers(round_: Round) -> int:
     for start in range(0, len(rows), 1000):  # bounded statement size on both databases
         db.session.execute(insert(PreparedPaper), rows[start:start + 1000])
     return len(rows)
+
+
+def redraw_without(question_id: int) -> int:
+    """After question `question_id` was disabled: draw again the prepared papers of open rounds
+    that contain it (nobody has started them, so nobody has seen them). No commit. Returns
+    how many were drawn again."""
+    db.session.flush()  # the pool must see the question disabled
+    rows = db.session.execute(select(PreparedPaper.id, PreparedPaper.round_id, PreparedPaper.items)
+                              .join(Round, Round.id == PreparedPaper.round_id).where(Round.status == "open")).all()
+    stale = [row for row in rows if any(q == question_id for q, _ in row.items)]
+    if stale:
+        db.session.execute(delete(PreparedPaper).where(PreparedPaper.id.in_([row.id for row in stale])))
+        for round_id in sorted({row.round_id for row in stale}):
+            prepare_papers(db.session.get(Round, round_id))
+    return len(stale)
 
 
 def seen_by_person(round_: Round) -> dict[int, frozenset[str]]:
