@@ -259,12 +259,14 @@ async def logins(base: str, count: int, concurrency: int) -> dict:
 
 
 def verify(url: str, people: list[Participant]) -> dict:
-    """Every acknowledged answer stored as acknowledged; every attempt finalized."""
+    """Every acknowledged answer stored as acknowledged; every attempt finalized; and every
+    paper drawn once: one attempt per participant, each with exactly the items of the paper
+    prepared for that participant when the round opened."""
     from sqlalchemy import func, select
 
     from quizapp import create_app
     from quizapp.extensions import db
-    from quizapp.models import Attempt, AttemptItem
+    from quizapp.models import Attempt, AttemptItem, PreparedPaper
     from quizapp.services.attempts import to_bank_response
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "verify-only-0123456789"})
@@ -282,8 +284,16 @@ def verify(url: str, people: list[Participant]) -> dict:
                     missing += 1
         unfinalized = db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.status == "in_progress"))
         attempts = db.session.scalar(select(func.count()).select_from(Attempt))
+        prepared = {p.user_id: [q for q, _ in p.items] for p in db.session.scalars(select(PreparedPaper))}
+        drawn = {}
+        for user_id, question_id in db.session.execute(
+                select(Attempt.user_id, AttemptItem.question_id).join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
+                .order_by(Attempt.user_id, AttemptItem.position)):
+            drawn.setdefault(user_id, []).append(question_id)
+        not_as_prepared = sum(drawn.get(p.user_id) != prepared.get(p.user_id) for p in people)
     return {"acknowledged_answers_checked": checked, "acknowledged_answers_missing": missing,
-            "attempts": attempts, "attempts_unfinalized": unfinalized}
+            "attempts": attempts, "attempts_unfinalized": unfinalized, "papers_prepared": len(prepared),
+            "attempts_not_as_prepared": not_as_prepared}
 
 
 async def run(args) -> dict:
@@ -392,7 +402,9 @@ def main() -> None:
     print(text)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-    problems = result["verify"]["acknowledged_answers_missing"] + result["verify"]["attempts_unfinalized"]
+    verified = result["verify"]
+    problems = (verified["acknowledged_answers_missing"] + verified["attempts_unfinalized"]
+                + verified["attempts_not_as_prepared"])
     sys.exit(1 if problems else 0)
 
 

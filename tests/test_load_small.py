@@ -32,4 +32,5 @@ def test_round_under_load_loses_nothing(monkeypatch):
     verify = result["verify"]
     assert verify["attempts"] == 100 and verify["attempts_unfinalized"] == 0
     assert verify["acknowledged_answers_checked"] > 100 and verify["acknowledged_answers_missing"] == 0
+    assert verify["papers_prepared"] == 100 and verify["attempts_not_as_prepared"] == 0  # each paper drawn once
     assert result["quiz_page_bytes"]["other_hosts"] == 0 and result["quiz_page_bytes"]["total"] < 200_000
