@@ -154,21 +154,25 @@ def test_other_participants_attempt_is_404_everywhere(client, round_id):
     assert client.get("/attempts/999999").status_code == 404
 
 
-def test_saving_needs_a_signed_in_participant(app, client, round_id, build):
-    """The save route checks the signed session inside its own query; the refusals are the
-    same as on every participant route, and nothing is written."""
+def test_saving_and_submitting_need_a_signed_in_participant(app, client, round_id, build):
+    """The save and submit routes check the signed session inside their own queries; the
+    refusals are the same as on every participant route, and nothing is written."""
     login(client, "p1")
     attempt_id, token = start(client, round_id)
     client.post("/logout", data={"csrf_token": token})
-    page = client.get("/login").get_data(as_text=True)
-    signed_out = save(client, attempt_id, csrf_from(page), 1, "A")
+    signed_out_token = csrf_from(client.get("/login").get_data(as_text=True))
+    signed_out = save(client, attempt_id, signed_out_token, 1, "A")
+    assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
+    signed_out = client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": signed_out_token})
     assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
     build.admin("boss")
     login(client, "boss")
     admin_token = csrf_from(client.get("/admin/").get_data(as_text=True))
     assert save(client, attempt_id, admin_token, 1, "A").status_code == 403
+    assert client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": admin_token}).status_code == 403
     with app.app_context():
         assert db.session.scalar(select(AttemptItem.response).filter_by(attempt_id=attempt_id, position=1)) is None
+        assert db.session.get(Attempt, attempt_id).status == "in_progress"
 
 
 def test_missing_or_wrong_csrf_is_refused(client, round_id):

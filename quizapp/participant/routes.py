@@ -39,6 +39,23 @@ def own_attempt(attempt_id: int, finalize_expired: bool = True) -> Attempt:
     return attempt
 
 
+def session_user_id() -> int | None:
+    """The signed-in user's id as the signed session cookie names it (Flask-Login's key),
+    without loading the user: the hot routes check it inside their own queries."""
+    value = session.get("_user_id")
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def refuse_unless_participant():
+    """What @participant_required answers, for routes that skip it on their fast path: the
+    login page for a visitor, 403 for another role, None for a participant."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if current_user.role != "participant":
+        abort(403)
+    return None
+
+
 @bp.route("/")
 def index():
     if not current_user.is_authenticated:
@@ -105,17 +122,15 @@ def save_answer(attempt_id: int):
         return jsonify(ok=False, error="请求格式不正确"), 400
     args = (attempt_id, payload["position"], payload.get("response"), bool(payload.get("flagged", False)),
             session.get(f"device-{attempt_id}", ""))
-    signed_in = session.get("_user_id")  # Flask-Login's key in the signed session cookie
+    signed_in = session_user_id()
     try:
         try:
-            if not (isinstance(signed_in, str) and signed_in.isdigit()):
+            if signed_in is None:
                 raise attempt_service.NoSuchItem("未登录")
-            remaining = attempt_service.save_response(*args, owner_id=int(signed_in))
+            remaining = attempt_service.save_response(*args, owner_id=signed_in)
         except attempt_service.NoSuchItem:
-            if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()
-            if current_user.role != "participant":
-                abort(403)
+            if (refusal := refuse_unless_participant()) is not None:
+                return refusal
             own_attempt(attempt_id, finalize_expired=False)  # 404 unless it is theirs (or their team's)
             remaining = attempt_service.save_response(*args)
     except attempt_service.TakenOver as exc:
@@ -137,9 +152,15 @@ def attempt_clock(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
-@participant_required
 def submit(attempt_id: int):
-    attempt = own_attempt(attempt_id, finalize_expired=False)
+    """Everyone submits in the last minute, so the participant's own attempt is recognised
+    from the signed session without loading the user: its owner started it as a participant,
+    and roles never change. Anyone else (a team member, another person) gets the full checks."""
+    attempt = db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.round)])
+    if attempt is None or attempt.user_id != session_user_id():
+        if (refusal := refuse_unless_participant()) is not None:
+            return refusal
+        attempt = own_attempt(attempt_id, finalize_expired=False)
     status = attempt_service.submit_attempt(attempt)
     flash("已交卷" if status == "submitted" else "答题时间已到，已自动交卷", "info")
     return redirect(url_for("participant.result", attempt_id=attempt_id))
