@@ -165,6 +165,13 @@ async def closed_loop(make_request, connections: int, seconds: float) -> dict:
     return summary(latencies, counters["errors"], time.perf_counter() - begin)
 
 
+def save_requests(ready: list[Participant], rng: random.Random) -> list[tuple[str, str, str]]:
+    """Every participant's autosave of every question as wrk requests: (path, headers, body)."""
+    return [(f"/attempts/{p.attempt_id}/answers", f"Cookie: session={p.cookie}|X-CSRFToken: {p.csrf}",
+             json.dumps({"position": item[0], "response": answer_for(item, rng), "flagged": False}))
+            for p in ready for item in p.items]
+
+
 WRK_REPORT = re.compile(r"Latency Distribution.*?50%\s+([\d.]+)(us|ms|s).*?99%\s+([\d.]+)(us|ms|s)", re.S)
 
 
@@ -323,9 +330,7 @@ async def run(args) -> dict:
             rng = random.Random(1)
             # Capacity first: the tracked answering phase below then writes each answer last.
             if use_wrk:
-                bodies = [(f"/attempts/{p.attempt_id}/answers", f"Cookie: session={p.cookie}|X-CSRFToken: {p.csrf}",
-                           json.dumps({"position": item[0], "response": answer_for(item, rng), "flagged": False}))
-                          for p in ready for item in p.items]
+                bodies = save_requests(ready, rng)
                 result["capacity"] = wrk_closed_loop(server.base, bodies, args.connections, args.capacity_seconds)
             else:
                 async def quiz_save(rng, latencies, counters):
@@ -358,9 +363,7 @@ async def run(args) -> dict:
             if use_wrk and shutil.which("nginx"):
                 # The measured realistic round: every participant a wrk connection that thinks
                 # between saves, through nginx as in production (see harness.Proxy).
-                bodies = [(f"/attempts/{p.attempt_id}/answers", f"Cookie: session={p.cookie}|X-CSRFToken: {p.csrf}",
-                           json.dumps({"position": item[0], "response": answer_for(item, rng), "flagged": False}))
-                          for p in ready for item in p.items]
+                bodies = save_requests(ready, rng)
                 proxy = Proxy(args.port + 2, args.port + 3)
                 try:
                     result["answer_paced"] = wrk_closed_loop(proxy.base, bodies, len(ready), args.answer_seconds,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app, session
 from flask_login import current_user, login_required
 
 
@@ -40,6 +40,23 @@ def _role_required(role: str):
         return wrapped
 
     return decorator
+
+
+def session_user_id() -> int | None:
+    """The signed-in user's id as the signed session cookie names it (Flask-Login's key),
+    without loading the user: hot routes check it inside their own queries."""
+    value = session.get("_user_id")
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def refusal_for(role: str):
+    """What the decorator for `role` answers, for a route that skips it on its fast path: the
+    login page for a visitor, 403 for another role, None for a user of that role."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if current_user.role != role:
+        abort(403)
+    return None
 
 
 organizer_required = _role_required("admin")

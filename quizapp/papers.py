@@ -77,12 +77,12 @@ def available(sections: list[Section], pool: list[PoolQuestion]) -> list[tuple[S
     return counts
 
 
+def _shortfall(number: int, section: Section, available_count: int) -> str:
+    return f"第 {number} 组（{section.type}，需要 {section.count} 题）只有 {available_count} 道可用题目"
+
+
 def check_rules(sections: list[Section], pool: list[PoolQuestion]) -> list[str]:
-    return [
-        f"第 {i} 组（{s.type}，需要 {s.count} 题）只有 {n} 道可用题目"
-        for i, (s, n) in enumerate(available(sections, pool), start=1)
-        if n < s.count
-    ]
+    return [_shortfall(i, s, n) for i, (s, n) in enumerate(available(sections, pool), start=1) if n < s.count]
 
 
 def choose_questions(sections: list[Section], pool: list[PoolQuestion], seed: str) -> list[list[PoolQuestion]]:
@@ -141,8 +141,7 @@ class Drawer:
             preferred = [q for q in free if q.qid not in avoid]
             source = preferred if len(preferred) >= section.count else free
             if len(source) < section.count:
-                raise PaperRuleError([f"第 {index + 1} 组（{section.type}，需要 {section.count} 题）"
-                                      f"只有 {len(source)} 道可用题目"])
+                raise PaperRuleError([_shortfall(index + 1, section, len(source))])
             group = random.Random(f"questions:{paper_seed}:{index}").sample(source, section.count)
             taken.update(q.id for q in group)
             groups.append(group)

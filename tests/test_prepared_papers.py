@@ -3,14 +3,12 @@ and the same paper a start would draw without them."""
 from sqlalchemy import delete, func, select
 
 from quizapp.extensions import db
-from quizapp.models import Attempt, AttemptItem, PreparedPaper, Round, User
+from quizapp.models import Attempt, AttemptItem, PreparedPaper, Round
 from quizapp.services.attempts import start_attempt
 from quizapp.services.rounds import open_round
 from quizapp.services.teams import form_teams
 
-
-def user(username):
-    return db.session.scalar(select(User).filter_by(username=username))
+from .test_competition_services import user
 
 
 def paper_of(attempt):

@@ -3,14 +3,13 @@
 Every attempt route loads the attempt through `own_attempt`, which answers 404 for any
 attempt that is not the signed-in participant's own.
 """
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
 from .. import clock
-from ..access import participant_required
+from ..access import participant_required, refusal_for, session_user_id
 from ..auth.forms import PostForm
 from ..auth.routes import home_for
 from ..extensions import db
@@ -37,23 +36,6 @@ def own_attempt(attempt_id: int, finalize_expired: bool = True) -> Attempt:
     if finalize_expired:
         attempt_service.finalize_if_expired(attempt)
     return attempt
-
-
-def session_user_id() -> int | None:
-    """The signed-in user's id as the signed session cookie names it (Flask-Login's key),
-    without loading the user: the hot routes check it inside their own queries."""
-    value = session.get("_user_id")
-    return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
-def refuse_unless_participant():
-    """What @participant_required answers, for routes that skip it on their fast path: the
-    login page for a visitor, 403 for another role, None for a participant."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if current_user.role != "participant":
-        abort(403)
-    return None
 
 
 @bp.route("/")
@@ -129,7 +111,7 @@ def save_answer(attempt_id: int):
                 raise attempt_service.NoSuchItem("未登录")
             remaining = attempt_service.save_response(*args, owner_id=signed_in)
         except attempt_service.NoSuchItem:
-            if (refusal := refuse_unless_participant()) is not None:
+            if (refusal := refusal_for("participant")) is not None:
                 return refusal
             own_attempt(attempt_id, finalize_expired=False)  # 404 unless it is theirs (or their team's)
             remaining = attempt_service.save_response(*args)
@@ -158,7 +140,7 @@ def submit(attempt_id: int):
     and roles never change. Anyone else (a team member, another person) gets the full checks."""
     attempt = db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.round)])
     if attempt is None or attempt.user_id != session_user_id():
-        if (refusal := refuse_unless_participant()) is not None:
+        if (refusal := refusal_for("participant")) is not None:
             return refusal
         attempt = own_attempt(attempt_id, finalize_expired=False)
     status = attempt_service.submit_attempt(attempt)

@@ -140,7 +140,7 @@ def prepare_papers(round_: Round) -> int:
         done |= set(db.session.scalars(select(Attempt.user_id).where(Attempt.round_id == round_.id)))
         people = [u for u in db.session.scalars(entry.eligible_people(round_).with_only_columns(User.id)
                                                 .order_by(User.id)) if u not in done]
-        seen = seen_by_person(round_) if round_.avoid_seen else {}
+        seen = entry.seen_by_person(round_) if round_.avoid_seen else {}
         keys = [("user_id", u, str(u), seen.get(u, frozenset())) for u in people]
     rows = []
     for column, key, person_key, avoid in keys:
@@ -164,16 +164,3 @@ def redraw_without(question_id: int) -> int:
         for round_id in sorted({row.round_id for row in stale}):
             prepare_papers(db.session.get(Round, round_id))
     return len(stale)
-
-
-def seen_by_person(round_: Round) -> dict[int, frozenset[str]]:
-    """Per user id, the question ids they were shown in earlier rounds of the competition
-    (`entry.seen_qids` for everyone at once)."""
-    earlier = select(Round.id).where(Round.competition_id == round_.competition_id, Round.seq < round_.seq)
-    seen: dict[int, set[str]] = {}
-    for user_id, qid in db.session.execute(
-        select(Attempt.user_id, Question.qid).join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
-        .join(Question, Question.id == AttemptItem.question_id).where(Attempt.round_id.in_(earlier)).distinct()
-    ):
-        seen.setdefault(user_id, set()).add(qid)
-    return {user_id: frozenset(qids) for user_id, qids in seen.items()}

@@ -37,15 +37,24 @@ def refusal(round_: Round, user: User, now) -> str | None:
     return None
 
 
+def _seen(round_: Round):
+    """(user id, question id) pairs shown in earlier rounds of the same competition."""
+    earlier = select(Round.id).where(Round.competition_id == round_.competition_id, Round.seq < round_.seq)
+    return (select(Attempt.user_id, Question.qid).join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
+            .join(Question, Question.id == AttemptItem.question_id).where(Attempt.round_id.in_(earlier)).distinct())
+
+
 def seen_qids(round_: Round, user: User) -> frozenset[str]:
     """Question ids this person was shown in earlier rounds of the same competition."""
-    earlier = select(Round.id).where(Round.competition_id == round_.competition_id, Round.seq < round_.seq)
-    rows = db.session.scalars(
-        select(Question.qid).join(AttemptItem, AttemptItem.question_id == Question.id)
-        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
-        .where(Attempt.user_id == user.id, Attempt.round_id.in_(earlier)).distinct()
-    )
-    return frozenset(rows)
+    return frozenset(qid for _, qid in db.session.execute(_seen(round_).where(Attempt.user_id == user.id)))
+
+
+def seen_by_person(round_: Round) -> dict[int, frozenset[str]]:
+    """`seen_qids` for everyone at once, by user id (for drawing a whole round's papers)."""
+    seen: dict[int, set[str]] = {}
+    for user_id, qid in db.session.execute(_seen(round_)):
+        seen.setdefault(user_id, set()).add(qid)
+    return {user_id: frozenset(qids) for user_id, qids in seen.items()}
 
 
 def registered_by_unit(round_: Round | None = None) -> dict[int, int]:
