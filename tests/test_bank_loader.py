@@ -156,3 +156,10 @@ def test_sources_without_index_use_every_markdown_file(tmp_path):
     assert list(docs) == ["difang-tiaoli"] and docs["difang-tiaoli"].title == "某县机关效能建设规定"
     assert docs["difang-tiaoli"].articles[2].contains("本规定适用于全县机关。")
     assert docs["difang-tiaoli"].articles[1].chapter == "第一章 总则"
+
+
+def test_a_part_heading_ends_an_article():
+    """`## 第二编 分则` closes the last article of 第一编, as 第X章 and 第X节 do."""
+    doc = parse_source("t", "## 第一编 总则\n## 第一章 任务\n第一条 甲。\n第二条 乙。\n## 第二编 分则\n## 第二章 处分\n第三条 丙。\n")
+    assert doc.articles[2].paragraphs == ["乙。"]
+    assert doc.articles[3].chapter == "第二章 处分"

@@ -2,7 +2,7 @@
 
 A source file is Markdown with one article per `第X条` line (followed by an ASCII or
 ideographic space) and any number of continuation paragraphs. An article ends at the next
-article line, at a chapter or section heading (`第X章`, `第X节`, with or without `#`), or at the
+article line, at a part, chapter or section heading (`第X编`, `第X章`, `第X节`, with or without `#`), or at the
 end of the file. Article numbers run on by one: an out-of-sequence `第X条` line is a quotation
 inside the current article (amendment texts quote the articles they insert). The unnumbered opening parts — 党章 总纲 and 宪法 序言 — are keyed by their
 names and run from their marker line to the first chapter heading.
@@ -18,7 +18,7 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 
 ARTICLE_LINE = re.compile(r"^第([零〇一二两三四五六七八九十百千]+)条[ 　](.*)$")
-HEADING_LINE = re.compile(r"^#*\s*第[零〇一二三四五六七八九十百]+[章节]")
+HEADING_LINE = re.compile(r"^#*\s*第[零〇一二三四五六七八九十百]+[编章节]")
 PREAMBLE_NAMES = ("总纲", "序言")
 _MARKUP = re.compile(r"<!--.*?-->")
 _SPACE = re.compile(r"\s+")

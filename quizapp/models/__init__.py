@@ -8,9 +8,10 @@ from .audit import AuditEvent
 from .banks import Bank, Correction, Question
 from .people import ROLES, Unit, User
 from .rounds import ROUND_STATUSES, STAGES, Competition, Round, RoundEntrant, Team, TeamMember
+from .settings import AppSetting
 
 __all__ = [
-    "ATTEMPT_STATUSES", "ROLES", "ROUND_STATUSES", "STAGES", "Attempt", "AttemptEvent", "AttemptItem",
+    "ATTEMPT_STATUSES", "ROLES", "AppSetting", "ROUND_STATUSES", "STAGES", "Attempt", "AttemptEvent", "AttemptItem",
     "AuditEvent", "Bank", "Competition", "Correction", "PreparedPaper", "Question", "Round", "RoundEntrant", "Team",
     "TeamMember", "Unit", "User",
 ]
