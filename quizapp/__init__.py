@@ -14,16 +14,19 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import access, views_support
     from .auth.routes import bp as auth_bp
     from .config import load_config
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import csrf, db, limiter, login_manager, migrate
     from .organizer import bp as organizer_bp
     from .liaison.routes import bp as liaison_bp
     from .participant.routes import bp as participant_bp
+    from .sessions import SessionInterface
 
     app = Flask(__name__, instance_relative_config=True)
+    app.session_interface = SessionInterface()
     load_config(app, overrides)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(views_support.MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     access.init_login(app, login_manager)
     app.register_blueprint(auth_bp)
     app.register_blueprint(participant_bp)

@@ -7,6 +7,8 @@ QUIZAPP_PASSWORD_HASH  werkzeug hash method (default scrypt N=2^15 r=8 p=3, an O
 QUIZAPP_PROXY_COUNT    number of reverse proxies (nginx) in front; their X-Forwarded-For is trusted
 QUIZAPP_SOURCES        folder of official source texts; banks uploaded in the browser are checked
                        against it (default: ../shared/sources beside the project, if present)
+QUIZAPP_REDIS_URL      Redis shared by every worker process (sign-in throttling); without it the
+                       throttling counts live in each process's memory (fine for the embedded demo)
 """
 from __future__ import annotations
 
@@ -29,6 +31,13 @@ DEFAULTS = {
     "PASSWORD_HASH_METHOD": "scrypt:32768:8:3",
     "LEADERBOARD_PAGE_SIZE": 100,
     "JSON_AS_ASCII": False,
+    # Failed sign-ins (see quizapp.auth.throttle): per account and address, and per address.
+    # The address limit is generous because a whole unit may sit behind one NAT address.
+    "LOGIN_LIMIT_ACCOUNT": "5 per minute;20 per hour",
+    "LOGIN_LIMIT_ADDRESS": "100 per 10 minutes",
+    "RATELIMIT_HEADERS_ENABLED": False,
+    # A save is a few hundred bytes; anything far larger is not an answer.
+    "MAX_JSON_SAVE_BYTES": 16 * 1024,
 }
 
 
@@ -45,6 +54,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     if env.get("QUIZAPP_PASSWORD_HASH"):
         app.config["PASSWORD_HASH_METHOD"] = env["QUIZAPP_PASSWORD_HASH"]
     app.config["DEMO"] = env.get("QUIZAPP_DEMO") == "1"
+    app.config["REDIS_URL"] = env.get("QUIZAPP_REDIS_URL", "")
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     app.config["PROXY_COUNT"] = int(env.get("QUIZAPP_PROXY_COUNT") or 0)
     default_sources = Path(__file__).resolve().parents[2] / "shared" / "sources"
     app.config["SOURCES_DIR"] = env.get("QUIZAPP_SOURCES") or (str(default_sources) if default_sources.is_dir() else "")

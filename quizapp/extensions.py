@@ -1,4 +1,6 @@
 """Flask extensions, created unbound and attached in `create_app`."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,6 +27,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# No default limits: only the sign-in is throttled (quizapp.auth.throttle), and only failures count.
+limiter = Limiter(key_func=get_remote_address, key_prefix="quizapp")
 
 
 @event.listens_for(Engine, "connect")

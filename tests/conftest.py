@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from quizapp import create_app
-from quizapp.extensions import db
+from quizapp.extensions import db, limiter
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_BANK = DATA / "banks" / "sample.yaml"
@@ -71,6 +71,7 @@ def _clean_tables(request):
     app = request.getfixturevalue("app")
     app.config["CLOCK"] = None
     with app.app_context():
+        limiter.reset()  # sign-in throttling counts from one test must not refuse the next one's
         db.session.remove()
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())

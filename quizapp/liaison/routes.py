@@ -1,5 +1,6 @@
 """The unit liaison's pages: their own unit's roster, progress and results — nothing about
-other units' people. Every query is scoped to the liaison's unit; anything else is 404."""
+other units' people. Every query is scoped to the liaison's unit; anything else is 404.
+Scores and ranks follow the participants' own release rule (quizapp.services.release)."""
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from ..extensions import db
 from ..models import Attempt, Round, User
 from ..services import entry
 from ..services.attempts import find_attempt, sweep_expired
+from ..services.release import results_released, score_visible
 from ..services.results import individual_leaderboard
 
 bp = Blueprint("liaison", __name__)
@@ -34,14 +36,16 @@ def round_view(round_id: int):
         abort(404)
     sweep_expired(round_.id)
     eligible = {u.id for u in db.session.scalars(entry.eligible_people(round_).where(User.unit_id == current_user.unit_id))}
-    ranks = {row.username: row for row in individual_leaderboard(round_, unit_id=current_user.unit_id, sweep=False)}
+    released = results_released(round_)
+    ranks = ({row.username: row for row in individual_leaderboard(round_, unit_id=current_user.unit_id, sweep=False)}
+             if released else {})
     rows = []
     for person in my_people():
         attempt = find_attempt(round_, person)
         if person.id in eligible or attempt is not None:
-            rows.append((person, attempt, ranks.get(person.username)))
-    show_results = round_.status == "closed"
-    return render_template("liaison/round.html", round=round_, rows=rows, show_results=show_results)
+            rows.append((person, attempt, ranks.get(person.username), score_visible(attempt)))
+    any_score = released or round_.show_score == "on_submit"
+    return render_template("liaison/round.html", round=round_, rows=rows, released=released, any_score=any_score)
 
 
 @bp.route("/people/<int:user_id>")
@@ -51,4 +55,4 @@ def person(user_id: int):
     if user is None or user.unit_id != current_user.unit_id or user.role != "participant":
         abort(404)
     attempts = db.session.scalars(select(Attempt).filter_by(user_id=user.id)).all()
-    return render_template("liaison/person.html", person=user, attempts=attempts)
+    return render_template("liaison/person.html", person=user, attempts=attempts, score_visible=score_visible)

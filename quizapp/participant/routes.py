@@ -3,13 +3,13 @@
 Every attempt route loads the attempt through `own_attempt`, which answers 404 for any
 attempt that is not the signed-in participant's own.
 """
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
 from .. import clock
-from ..access import participant_required, refusal_for, session_user_id
+from ..access import participant_required, refusal_for, session_still_valid, session_user_id, session_version
 from ..auth.forms import PostForm
 from ..auth.routes import home_for
 from ..extensions import db
@@ -21,6 +21,7 @@ from ..services.rounds import answers_released
 from .view_models import paper_json, quiz_items, result_items
 
 bp = Blueprint("participant", __name__)
+MAX_POSITION = 10_000  # far above any paper's length, far below the database's integer range
 
 
 def own_attempt(attempt_id: int, finalize_expired: bool = True) -> Attempt:
@@ -99,18 +100,24 @@ def save_answer(attempt_id: int):
     Only when that finds nothing are the user and the attempt loaded (sign-in and role as on
     every participant route; then a team's shared paper, a wrong position, or someone
     else's attempt, which is 404)."""
+    if (request.content_length or 0) > current_app.config["MAX_JSON_SAVE_BYTES"]:
+        return jsonify(ok=False, error="请求内容过大"), 413
     payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("position"), int):
+    position = payload.get("position") if isinstance(payload, dict) else None
+    # bool is an int in Python; a position is a small positive integer (and fits the database's int4).
+    if type(position) is not int or not 1 <= position <= MAX_POSITION:
         return jsonify(ok=False, error="请求格式不正确"), 400
-    args = (attempt_id, payload["position"], payload.get("response"), bool(payload.get("flagged", False)),
+    args = (attempt_id, position, payload.get("response"), payload.get("flagged") is True,
             session.get(f"device-{attempt_id}", ""))
-    signed_in = session_user_id()
+    signed_in, version = session_user_id(), session_version()
     try:
         try:
-            if signed_in is None:
+            if signed_in is None or version is None:
                 raise attempt_service.NoSuchItem("未登录")
-            remaining = attempt_service.save_response(*args, owner_id=signed_in)
+            remaining = attempt_service.save_response(*args, owner_id=signed_in, owner_version=version)
         except attempt_service.NoSuchItem:
+            # Signed out, session ended, disabled, another role, a team's shared paper, or not theirs:
+            # the full checks, which answer JSON (401/403/404), never a redirect to the login page.
             if (refusal := refusal_for("participant")) is not None:
                 return refusal
             own_attempt(attempt_id, finalize_expired=False)  # 404 unless it is theirs (or their team's)
@@ -139,7 +146,7 @@ def submit(attempt_id: int):
     from the signed session without loading the user: its owner started it as a participant,
     and roles never change. Anyone else (a team member, another person) gets the full checks."""
     attempt = db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.round)])
-    if attempt is None or attempt.user_id != session_user_id():
+    if attempt is None or attempt.user_id != session_user_id() or not session_still_valid(attempt.user_id):
         if (refusal := refusal_for("participant")) is not None:
             return refusal
         attempt = own_attempt(attempt_id, finalize_expired=False)

@@ -108,7 +108,8 @@ def to_bank_response(question: Question, option_order: list[str], raw):
             raise ServiceError("答案格式不正确")
         return shown[raw]
     if question.type == "multiple":
-        if not isinstance(raw, list) or any(r not in shown for r in raw) or len(set(raw)) != len(raw):
+        if (not isinstance(raw, list) or any(not isinstance(r, str) or r not in shown for r in raw)
+                or len(set(raw)) != len(raw)):
             raise ServiceError("答案格式不正确")
         return sorted(shown[r] for r in raw) or None
     if question.type == "judge":
@@ -167,8 +168,11 @@ def _save_statements():
 
     return {
         "read": read,
+        # The session's checks (quizapp.access) inside the read: an active participant whose
+        # session version is current — a disabled or signed-out person's save finds nothing.
         "read_owned": read.join(User, User.id == Attempt.user_id).where(
-            Attempt.user_id == bindparam("owner_id"), User.role == "participant"),
+            Attempt.user_id == bindparam("owner_id"), User.role == "participant", User.active.is_(True),
+            User.session_version == bindparam("owner_version")),
         "write": write_if(open_now),
         "write_device": write_if(open_now.where(Attempt.device_token == bindparam("b_device"))),
     }
@@ -178,7 +182,7 @@ _SAVE = _save_statements()
 
 
 def save_response(attempt: Attempt | int, position: int, raw, flagged: bool, device_token: str | None = None,
-                  owner_id: int | None = None) -> int:
+                  owner_id: int | None = None, owner_version: int | None = None) -> int:
     """Store one response; returns the seconds left. The answer is acknowledged (this returns)
     only once it is committed, and only if the attempt was open when it was written.
 
@@ -186,8 +190,9 @@ def save_response(attempt: Attempt | int, position: int, raw, flagged: bool, dev
     conditional UPDATE, each in autocommit — the UPDATE is its own transaction, so a save
     costs two round trips to the database and needs no session.
 
-    With `owner_id`, only that participant's own attempt is found (NoSuchItem otherwise: a
-    team member answering a shared paper is checked by the caller and passes no owner).
+    With `owner_id` (and the session's `owner_version`), only that active participant's own
+    attempt is found (NoSuchItem otherwise: a team member answering a shared paper is checked
+    by the caller and passes no owner).
     Raises ServiceError if the attempt no longer takes answers, TakenOver if `device_token`
     is given and another device has taken the attempt over."""
     attempt_id = attempt if isinstance(attempt, int) else attempt.id
@@ -197,7 +202,8 @@ def save_response(attempt: Attempt | int, position: int, raw, flagged: bool, dev
         if owner_id is None:
             row = connection.execute(_SAVE["read"], params).first()
         else:
-            row = connection.execute(_SAVE["read_owned"], {**params, "owner_id": owner_id}).first()
+            row = connection.execute(_SAVE["read_owned"], {**params, "owner_id": owner_id,
+                                                           "owner_version": owner_version}).first()
         if row is None:
             raise NoSuchItem("题号不存在")
         response = to_bank_response(row, row.option_order, raw)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Round, Unit, User
+from ..models import Competition, Round, Unit, User
 from . import ServiceError, audit
 from .accounts import hash_password, new_password, seal_initial, unseal_initial
+from .units import unit_order
 
 
 def update_person(user: User, name: str, unit_id: int, phone: str, group_name: str | None = None) -> None:
@@ -32,10 +33,17 @@ def set_unit_group(unit: Unit, group: str) -> None:
     db.session.commit()
 
 
+def end_sessions(user: User) -> None:
+    """Sign the person out on every device (quizapp.access checks the version). No commit."""
+    user.session_version = (user.session_version or 0) + 1
+
+
 def set_active(user: User, active: bool, reason: str) -> None:
     if user.role == "admin":
         raise ServiceError("不能在此停用组织者账号")
     user.active = active
+    if not active:
+        end_sessions(user)
     audit.record("person.enable" if active else "person.disable", f"{user.name}（{user.username}）", reason or "")
     db.session.commit()
 
@@ -45,6 +53,7 @@ def reset_password(user: User) -> str:
     password = new_password()
     user.password_hash = hash_password(password)
     user.initial_password_enc = seal_initial(password)
+    end_sessions(user)
     audit.record("person.reset_password", f"{user.name}（{user.username}）", "重置密码")
     db.session.commit()
     return password
@@ -69,18 +78,25 @@ class Slip:
     username: str
     password: str
     rounds: list[Round]
+    competition: str = ""
 
 
-def admission_slips(unit_id: int | None = None) -> list[Slip]:
-    """Slips for every active participant (or one unit's), with the rounds they may take."""
-    query = select(User).where(User.role == "participant", User.active.is_(True)).order_by(User.unit_id, User.username)
+def admission_slips(unit_id: int | None = None, competition: Competition | None = None) -> list[Slip]:
+    """Slips for every active participant (or one unit's) in the unit-list order, with the
+    rounds of `competition` (not yet closed) they may take and the competition's name."""
+    query = (select(User).where(User.role == "participant", User.active.is_(True))
+             .order_by(unit_order(User.unit_id), User.username))
     if unit_id:
         query = query.where(User.unit_id == unit_id)
-    rounds = db.session.scalars(select(Round).where(Round.status != "closed").order_by(Round.opens_at)).all()
+    round_query = select(Round).where(Round.status != "closed").order_by(Round.opens_at)
+    if competition is not None:
+        round_query = round_query.where(Round.competition_id == competition.id)
+    rounds = db.session.scalars(round_query).all()
     entrants = {(e.round_id, e.user_id) for r in rounds if r.restricted for e in r.entrants}
+    title = competition.name if competition is not None else ""
     slips = []
     for user in db.session.scalars(query):
         mine = [r for r in rounds if not r.restricted or (r.id, user.id) in entrants]
         slips.append(Slip(user.name, user.unit.name if user.unit else "", user.username,
-                          unseal_initial(user.initial_password_enc) or "（未保存，请由组织者重置密码）", mine))
+                          unseal_initial(user.initial_password_enc) or "（未保存，请由组织者重置密码）", mine, title))
     return slips
