@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from . import clock
 from .banks.docs import article_label, doc_title
 from .banks.loader import TYPE_LABELS
-from .services.results import format_duration
+from .formatting import format_duration, format_score
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -104,11 +104,73 @@ def test_participant_answers_reloads_and_submits(browser, live_server, open_roun
 
     page.get_by_role("button", name="交卷").click()
     confirm = page.locator("#confirm-text")
-    assert confirm.inner_text() == "还有 3 题未作答：第 2、4、6 题。确定要交卷吗？"
+    assert confirm.inner_text() == "还有 3 题未作答：第 2、4、6 题。已标记 1 题：第 2 题。确定要交卷吗？"
     page.get_by_role("button", name="确认交卷").click()
     page.wait_for_url(re.compile(r"/result$"))
     assert "已交卷" in page.content() and "得分" in page.content()
     assert page.locator(".big-score").inner_text().endswith("/ 10")
+    context.close()
+
+
+def test_signed_out_in_another_tab_loses_no_answer(browser, live_server, open_round, app, tmp_path):
+    """The session ends mid-quiz (signed out in a second tab): the save is refused with 401, the
+    page never says 已保存 for it, keeps it queued, and sends it after signing in again."""
+    from quizapp.extensions import db
+    from quizapp.models import AttemptItem
+
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, live_server, "20260001")
+    page.get_by_role("button", name="开始答题").click()
+    page.wait_for_url(re.compile(r"/attempts/\d+$"))
+    attempt_id = int(page.url.rsplit("/", 1)[1])
+    assert page.locator("#save-state").inner_text() != "已保存"  # nothing saved yet
+    page.locator("#q-1 .option").nth(0).click()
+    page.wait_for_function("() => document.querySelector('#save-state').textContent === '已保存'")
+
+    other = context.new_page()
+    other.goto(f"{live_server}/lobby")
+    other.get_by_role("button", name="退出").click()
+    other.wait_for_url(re.compile(r"/login"))
+    other.close()
+
+    page.locator("#q-2 .option").nth(1).click()
+    page.wait_for_selector("#signed-out:not([hidden])")
+    page.wait_for_timeout(500)
+    assert page.locator("#save-state").inner_text() == "未保存：请重新登录"
+    assert "重新登录后自动提交" in page.locator("#signed-out").inner_text()
+    page.screenshot(path=str(tmp_path / "signed-out-360.png"))
+    with app.app_context():
+        assert db.session.scalar(db.select(AttemptItem.response).filter_by(attempt_id=attempt_id, position=2)) is None
+
+    page.get_by_role("link", name="重新登录").click()
+    page.wait_for_url(re.compile(r"/login"))
+    page.get_by_label("准考证号 / 用户名").fill("20260001")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(rf"/attempts/{attempt_id}$"))
+    page.wait_for_function("() => document.querySelector('#save-state').textContent === '已保存'")
+    assert page.locator("#q-2 .options input").nth(1).is_checked()
+    with app.app_context():
+        assert db.session.scalar(db.select(AttemptItem.response).filter_by(attempt_id=attempt_id, position=2)) is not None
+    context.close()
+
+
+def test_a_failed_clock_reply_does_not_break_the_countdown(browser, live_server, open_round):
+    """A clock reply that is not ok (the database is down: a 503 with an error body) is ignored:
+    the countdown keeps its time, never NaN."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, live_server, "20260001")
+    page.get_by_role("button", name="开始答题").click()
+    page.wait_for_url(re.compile(r"/attempts/\d+$"))
+    page.route(re.compile(r".*/clock$"), lambda route: route.fulfill(
+        status=503, content_type="application/json", body='{"ok": false, "error": "数据库暂时无法连接"}'))
+    page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(1500)
+    text = page.locator("#countdown").inner_text()
+    assert "NaN" not in text and re.fullmatch(r"\d+:\d\d", text), text
+    assert 28 * 60 <= seconds_left(page) <= 30 * 60
     context.close()
 
 

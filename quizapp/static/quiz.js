@@ -1,8 +1,10 @@
 /* Quiz page: questions built from the page's JSON paper, server-authoritative countdown,
- * autosave with retries, navigator, submit confirm.
- * An answer counts as saved only when the server answered 200; until then it is kept in
- * localStorage and re-sent (also after a reload), so a dropped connection loses nothing.
- * Bank text reaches the page only through textContent, never as HTML. */
+ * autosave with retries, navigator (答题卡), submit confirm.
+ * An answer counts as saved only when the server answered 200 with {"ok": true}; until then it
+ * is kept in localStorage and re-sent (also after a reload or a new sign-in), so a dropped
+ * connection or an ended session loses nothing. A 401 (signed out in another tab, session
+ * ended) keeps the queue and asks the person to sign in again; the page never says 已保存 for
+ * an answer the server did not commit. Bank text reaches the page only through textContent. */
 (function () {
   "use strict";
   var root = document.getElementById("quiz");
@@ -14,6 +16,8 @@
   var inFlight = {};                    // position -> true while a request is out
   var retryDelay = {};                  // position -> next retry delay in ms
   var finished = false;
+  var savedOnce = false;                // 已保存 is shown only once something was committed
+  var halted = null;                    // "signed-out" or "taken-over": the state line is fixed
   var stateEl = document.getElementById("save-state");
 
   function loadPending() {
@@ -58,7 +62,7 @@
     sec.appendChild(head);
     var stem = el("p", "stem");
     item.stem_parts.forEach(function (part, i) {
-      stem.appendChild(document.createTextNode(part));
+      appendStemText(stem, part);
       if (item.type === "fill" && i < item.stem_parts.length - 1) {
         var blank = el("input", "blank");
         blank.type = "text";
@@ -86,6 +90,15 @@
     state.setAttribute("data-item-state", "");
     sec.appendChild(state);
     return sec;
+  }
+
+  // A choice question's 「（  ）」 must never break across lines: each one is kept in a nowrap span.
+  function appendStemText(parent, text) {
+    text.split(/(（\s*）|\(\s*\))/).forEach(function (piece, i) {
+      if (!piece) { return; }
+      if (i % 2) { parent.appendChild(el("span", "paren-blank", piece)); }
+      else { parent.appendChild(document.createTextNode(piece)); }
+    });
   }
 
   function buildPaper() {
@@ -138,11 +151,12 @@
   }
 
   function showState() {
+    if (halted) { return; }  // the banner says what happened; nothing here may say 已保存
     var waiting = Object.keys(pending).length;
     var failing = Object.keys(retryDelay).length;
     stateEl.classList.toggle("saving", waiting > 0 && !failing);
     stateEl.classList.toggle("failed", failing > 0);
-    stateEl.textContent = failing ? "保存失败，重试中…" : (waiting ? "保存中…" : "已保存");
+    stateEl.textContent = failing ? "保存失败，重试中…" : (waiting ? "保存中…" : (savedOnce ? "已保存" : "作答后自动保存"));
   }
 
   function queue(sec) {
@@ -154,7 +168,7 @@
   }
 
   function send(position) {
-    if (finished || inFlight[position] || !pending[position]) { showState(); return; }
+    if (finished || halted || inFlight[position] || !pending[position]) { showState(); return; }
     var payload = pending[position];
     inFlight[position] = true;
     showState();
@@ -162,17 +176,19 @@
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
       body: JSON.stringify(payload)
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (body) { return { status: response.status, body: body }; });
-    }).then(function (reply) {
+    }).then(readReply).then(function (reply) {
       inFlight[position] = false;
       var itemState = section(position).querySelector("[data-item-state]");
-      if (reply.status === 200) {
+      if (reply.status === 200 && reply.body.ok === true) {
         if (pending[position] === payload) { delete pending[position]; storePending(); }
         delete retryDelay[position];
+        savedOnce = true;
         itemState.textContent = "";
         if (typeof reply.body.remaining === "number") { deadline = Date.now() + reply.body.remaining * 1000; }
         if (pending[position]) { send(position); }
+      } else if (reply.status === 401 || reply.status === 403 || reply.redirected || reply.body.csrf) {
+        // The session has ended: the answer stays queued until the person signs in again.
+        signedOut(reply.body.error);
       } else if (reply.status === 409 && reply.body.taken_over) {
         // Another device has opened this attempt: stop here, keep nothing pending.
         takenOver(reply.body.error);
@@ -194,6 +210,25 @@
     });
   }
 
+  // Status and JSON body of a reply; a body that is not JSON (a page) counts as no answer.
+  function readReply(response) {
+    return response.json().catch(function () { return {}; }).then(function (body) {
+      return { status: response.status, body: body || {}, redirected: response.redirected };
+    });
+  }
+
+  function signedOut(message) {
+    if (halted) { return; }
+    halted = "signed-out";
+    stateEl.classList.remove("saving");
+    stateEl.classList.add("failed");
+    stateEl.textContent = "未保存：请重新登录";
+    var banner = document.getElementById("signed-out");
+    banner.querySelector("[data-message]").textContent =
+      (message || "登录已失效") + "。尚未保存的 " + Object.keys(pending).length + " 题答案保留在本设备上，重新登录后自动提交。";
+    banner.hidden = false;
+  }
+
   function retry(position) {
     var delay = Math.min((retryDelay[position] || 500) * 2, 15000);
     retryDelay[position] = delay;
@@ -212,6 +247,7 @@
 
   function takenOver(message) {
     finished = true;
+    halted = "taken-over";
     pending = {};
     storePending();
     root.classList.add("locked");
@@ -231,12 +267,13 @@
   }
 
   function tick() {
+    if (!isFinite(deadline)) { return; }
     var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     var h = Math.floor(left / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
     document.getElementById("countdown").textContent =
       (h ? h + ":" : "") + (m < 10 && h ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
     document.querySelector(".timer").classList.toggle("urgent", left <= 60);
-    if (left === 0 && !finished) {
+    if (left === 0 && !finished && !halted) {
       document.getElementById("countdown").textContent = "时间到";
       flushThen(finish);
     }
@@ -244,11 +281,18 @@
 
   function syncClock() {
     fetch(clockUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (r) { return r.json(); })
-      .then(function (body) {
+      .then(readReply)
+      .then(function (reply) {
+        var body = reply.body;
+        if (reply.status === 401) { signedOut(body.error); return; }
+        // Only a well-formed ok reply moves the clock: an error page or a database outage does
+        // not (it would read as NaN and stop the auto-submit at time-up).
+        if (reply.status !== 200 || body.ok !== true) { return; }
         if (body.finished) { finish(); return; }
         if (body.taken_over) { takenOver(); return; }
-        deadline = Date.now() + body.remaining * 1000;
+        if (typeof body.remaining === "number" && isFinite(body.remaining)) {
+          deadline = Date.now() + body.remaining * 1000;
+        }
       }).catch(function () { /* offline: keep counting locally */ });
   }
 
@@ -266,22 +310,53 @@
     });
   });
 
-  document.getElementById("toggle-nav").addEventListener("click", function () {
-    document.getElementById("navigator").classList.toggle("open");
+  // 答题卡: on a phone a sheet over the page, opened at the question in view; a jump closes it
+  // and lands with the question's heading below the sticky bar (scroll-margin-top in the CSS).
+  var navigator = document.getElementById("navigator"), toggle = document.getElementById("toggle-nav");
+  function currentPosition() {
+    var bar = document.querySelector(".quiz-bar").getBoundingClientRect().bottom, found = 1;
+    document.querySelectorAll(".question").forEach(function (sec) {
+      if (sec.getBoundingClientRect().top <= bar + 8) { found = Number(sec.dataset.position); }
+    });
+    return found;
+  }
+  function setNavOpen(open) {
+    navigator.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    document.querySelectorAll(".nav-cell.current").forEach(function (c) { c.classList.remove("current"); });
+    if (open) {
+      var cell = navigator.querySelector('[data-nav="' + currentPosition() + '"]');
+      if (cell) { cell.classList.add("current"); cell.scrollIntoView({ block: "nearest" }); cell.focus(); }
+    }
+  }
+  toggle.addEventListener("click", function () { setNavOpen(!navigator.classList.contains("open")); });
+  navigator.addEventListener("click", function (event) {
+    var cell = event.target.closest("[data-nav]");
+    if (!cell) { return; }
+    event.preventDefault();
+    setNavOpen(false);
+    section(cell.dataset.nav).scrollIntoView({ block: "start" });
+    var first = section(cell.dataset.nav).querySelector("input");
+    if (first) { first.focus({ preventScroll: true }); }
   });
+  document.getElementById("close-nav").addEventListener("click", function () { setNavOpen(false); });
 
   var form = document.getElementById("submit-form");
   var confirmBox = document.getElementById("confirm");
   form.addEventListener("submit", function (event) {
     if (form.dataset.confirmed) { return; }
     event.preventDefault();
-    var missing = [];
+    var missing = [], flagged = [];
     document.querySelectorAll(".question").forEach(function (sec) {
       if (readResponse(sec) === null) { missing.push(sec.dataset.position); }
+      if (sec.querySelector("[data-flag]").checked) { flagged.push(sec.dataset.position); }
     });
-    document.getElementById("confirm-text").textContent = missing.length
-      ? "还有 " + missing.length + " 题未作答：第 " + missing.join("、") + " 题。确定要交卷吗？"
-      : "所有题目均已作答。确定要交卷吗？";
+    var text = missing.length
+      ? "还有 " + missing.length + " 题未作答：第 " + missing.join("、") + " 题。"
+      : "所有题目均已作答。";
+    if (flagged.length) { text += "已标记 " + flagged.length + " 题：第 " + flagged.join("、") + " 题。"; }
+    if (halted === "signed-out") { text += "登录已失效，请先重新登录，否则未保存的答案不会计分。"; }
+    document.getElementById("confirm-text").textContent = text + "确定要交卷吗？";
     confirmBox.hidden = false;
   });
   document.getElementById("confirm-no").addEventListener("click", function () { confirmBox.hidden = true; });
