@@ -65,6 +65,10 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
+        if wants_json():
+            # The page's scripts read `csrf` as "this session's token is gone" (signed out or a
+            # new sign-in elsewhere): they keep the answer queued and ask for a new sign-in.
+            return jsonify(ok=False, error="登录状态已变化，请重新登录", csrf=True), 400
         return error_page(400, "页面已过期或缺少安全令牌（CSRF），请刷新页面后重试")
 
     @app.after_request
