@@ -17,6 +17,7 @@ from ..models import Attempt, Round
 from ..services import ServiceError
 from ..services import attempts as attempt_service
 from ..services import entry
+from ..services.lobby import SECTION_TITLES, lobby_cards
 from ..services.rounds import answers_released
 from .view_models import paper_json, quiz_items, result_items
 
@@ -55,10 +56,8 @@ def lobby():
         attempt_service.finalize_if_expired(attempt)
     now = clock.now()
     refusals = {r.id: entry.refusal(r, current_user, now) for r in rounds}
-    # A restricted round the person did not qualify for is shown only if they took part in it.
-    rounds = [r for r in rounds if r.id in attempts or refusals[r.id] != "您未获得本轮参赛资格"]
-    return render_template("participant/lobby.html", rounds=rounds, attempts=attempts, now=now,
-                           refusals=refusals, form=PostForm())
+    cards = lobby_cards(rounds, attempts, refusals, now, current_user)
+    return render_template("participant/lobby.html", cards=cards, titles=SECTION_TITLES, now=now, form=PostForm())
 
 
 @bp.route("/rounds/<int:round_id>/start", methods=["POST"])

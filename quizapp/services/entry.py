@@ -7,6 +7,9 @@ from ..extensions import db
 from ..models import Attempt, AttemptItem, Question, Round, RoundEntrant, Team, TeamMember, User
 
 
+NOT_ENTERED = "您未获得本轮参赛资格"
+
+
 def round_accepts_starts(round_: Round, now) -> bool:
     return round_.status == "open" and round_.opens_at <= now < round_.closes_at
 
@@ -31,7 +34,7 @@ def refusal(round_: Round, user: User, now) -> str | None:
     if not round_accepts_starts(round_, now):
         return "本轮竞赛当前不在开放时间内"
     if not is_entrant(round_, user):
-        return "您未获得本轮参赛资格"
+        return NOT_ENTERED
     if round_.is_team and team_of(round_, user) is None:
         return "本轮为团体赛，您不在本单位的参赛队伍中"
     return None
