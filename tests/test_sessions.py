@@ -2,6 +2,7 @@
 redirect targets, Secure cookies, disabled people on the fast paths, liaisons and release."""
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -187,3 +188,29 @@ def test_liaison_sees_scores_on_the_participants_release_rule(app, client, build
 def _user_id(app, username):
     with app.app_context():
         return db.session.scalar(select(User.id).filter_by(username=username))
+
+
+@pytest.mark.skipif(not os.environ.get("QUIZAPP_TEST_REDIS_URL"),
+                    reason="QUIZAPP_TEST_REDIS_URL not set (.ci/run sets it)")
+def test_throttling_counts_are_shared_between_processes_through_redis(app, build, clock):
+    """Two worker processes with Redis storage see each other's failures: five failures in one
+    process make the sixth, in another process, a 429."""
+    import subprocess
+    import sys
+
+    import redis
+
+    build.participant("p1")
+    url = os.environ["QUIZAPP_TEST_REDIS_URL"]
+    redis.Redis.from_url(url).flushdb()
+    env = {**os.environ, "QUIZAPP_REDIS_URL": url, "QUIZAPP_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "QUIZAPP_SECRET_KEY": app.config["SECRET_KEY"]}
+
+    def worker(attempts: int) -> list[int]:
+        out = subprocess.run([sys.executable, "-m", "tests.login_worker", "p1", "wrong", str(attempts)], env=env,
+                             capture_output=True, text=True, timeout=120, check=True).stdout
+        return [int(code) for code in out.split()]
+
+    assert worker(5) == [200] * 5
+    assert worker(1) == [429]
+    redis.Redis.from_url(url).flushdb()
