@@ -112,20 +112,32 @@ def bank_import(paths, sources):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--passwords", "passwords_file", default="passwords.csv", show_default=True,
               help="生成的初始密码写入此文件（供打印准考证）")
+@click.option("--number-prefix", default="KS", show_default=True,
+              help="名单没有准考证号列时：系统编号的前缀（字母、数字、连字符）")
+@click.option("--number-width", default=4, show_default=True, type=click.IntRange(3, 8),
+              help="系统编号的序号位数（接在已有的最大编号之后）")
+@click.option("--no-create-units", is_flag=True, help="名单中的单位必须已存在，否则报错")
 @with_appcontext
 @friendly
-def roster_import(file, passwords_file):
-    """导入参赛人员名单（CSV 或 XLSX，表头：姓名、单位、准考证号，可选 手机）。"""
-    from .services.accounts import import_roster, read_roster, write_passwords
+def roster_import(file, passwords_file, number_prefix, number_width, no_create_units):
+    """导入参赛人员名单（CSV UTF-8 或 XLSX；表头：姓名、单位，可选 准考证号、手机号码、分组；表头上方可有标题行）。"""
+    from .services.accounts import NumberRule, import_roster, read_roster, write_passwords
 
-    report = read_roster(file)
-    for error in report.errors:
-        click.echo(error, err=True)
+    report = read_roster(file, create_units=not no_create_units, numbering=NumberRule(number_prefix, number_width))
+    for line in report.errors:
+        click.echo(line, err=True)
     if report.errors:
-        raise click.ClickException(f"名单有 {len(report.errors)} 处错误，未导入任何人员")
+        raise click.ClickException(f"名单有 {len(report.errors)} 类问题，未导入任何人员")
+    for line in report.warnings:
+        click.echo(f"请核对：{line}", err=True)
     issued = import_roster(report, Progress("导入人员"))
-    write_passwords(issued, passwords_file)
-    click.echo(f"已导入 {len(issued)} 人（新建单位 {len(report.new_units)} 个），初始密码已写入 {passwords_file}")
+    numbers = f"，准考证号 {report.generated} 由系统生成" if report.generated else ""
+    try:
+        write_passwords(issued, passwords_file)
+    except OSError as exc:
+        raise click.ClickException(f"已导入 {len(issued)} 人，但无法写入 {passwords_file}（{exc.strerror}）："
+                                   "初始密码可在网页的准考证打印页查看") from None
+    click.echo(f"已导入 {len(issued)} 人（新建单位 {len(report.new_units)} 个{numbers}），初始密码已写入 {passwords_file}")
 
 
 @click.command("create-admin")

@@ -31,6 +31,9 @@ DEFAULTS = {
     "PASSWORD_HASH_METHOD": "scrypt:32768:8:3",
     "LEADERBOARD_PAGE_SIZE": 100,
     "JSON_AS_ASCII": False,
+    # Every request body (uploads included) is refused past this size before it is read; a
+    # roster of 60,000 rows or a bank of 15,000 questions is well under it.
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # Failed sign-ins (see quizapp.auth.throttle): per account and address, and per address.
     # The address limit is generous because a whole unit may sit behind one NAT address.
     "LOGIN_LIMIT_ACCOUNT": "5 per minute;20 per hour",

@@ -70,7 +70,7 @@ def test_roster_with_errors_writes_nothing_and_names_rows(app, runner, tmp_path)
                         ["李二", "县财政局", "A001"]])
     result = run(runner, "roster", "import", str(roster), "--passwords", str(tmp_path / "p.csv"))
     assert result.exit_code == 1
-    assert "第 3 行：姓名为空" in result.output and "第 4 行：准考证号 A001 与第 2 行重复" in result.output
+    assert "第 3 行：姓名为空" in result.output and "第 4 行：准考证号与前面的行重复：A001 同第 2 行" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
         assert db.session.scalar(select(func.count()).select_from(Unit)) == 0

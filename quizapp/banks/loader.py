@@ -3,6 +3,11 @@
 Contract: `load_bank(path)` never raises for bad content; it returns a `BankFile` whose
 `errors` list is empty exactly when every question is well-formed. Callers must not import a
 file with errors. Parsing uses PyYAML's safe loader only (its C version when available).
+
+A bank is plain data, so YAML anchors and aliases (`&a` / `*a`, and the `<<` merge that needs
+them) are refused before anything is built: nested aliases let a few hundred bytes expand to
+gigabytes ("billion laughs"). Files over MAX_BANK_BYTES and nesting deeper than MAX_DEPTH are
+refused too; each refusal is one error naming the file and line.
 """
 from __future__ import annotations
 
@@ -78,11 +83,44 @@ class BankFile:
 
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10× faster
+# The largest shipped bank is ~230 KB; 4 MB leaves room for a bank of ~15,000 questions.
+MAX_BANK_BYTES = 4 * 1024 * 1024
+# A bank needs 4 levels (bank → questions → question → options/source); deep nesting only
+# serves to exhaust the composer's recursion.
+MAX_DEPTH = 12
+
+
+class UnsafeYaml(Exception):
+    """A construct banks never need and an attacker would use; `line` is 1-based."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+def _refuse_unsafe(text: str) -> None:
+    """Raise UnsafeYaml at the first anchor, alias or over-deep nesting. This walks the parser's
+    events only (cheap, constant memory), so nothing is expanded before the check."""
+    depth = 0
+    for event in yaml.parse(text, Loader=SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.AliasEvent):
+            raise UnsafeYaml(line, f"不允许使用 YAML 别名（*{event.anchor}）：题库中每道题请完整写出，不要引用其他内容")
+        if getattr(event, "anchor", None):
+            raise UnsafeYaml(line, f"不允许使用 YAML 锚点（&{event.anchor}）：题库中每道题请完整写出，不要引用其他内容")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise UnsafeYaml(line, f"嵌套层数超过 {MAX_DEPTH} 层，不是题库格式")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _parse(text: str) -> tuple[object, list[int]]:
     """Parse once with the safe loader (the same constructors as `yaml.safe_load`) and return
-    the data and the 1-based line of each item of the top-level `questions` list."""
+    the data and the 1-based line of each item of the top-level `questions` list.
+    Raises UnsafeYaml (before composing anything) for anchors, aliases or deep nesting."""
+    _refuse_unsafe(text)
     loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -105,12 +143,25 @@ def load_bank(path: str | Path) -> BankFile:
         result.errors.append(BankError(str(path), line, qid, message))
 
     try:
+        size = path.stat().st_size
+        if size > MAX_BANK_BYTES:
+            fail(0, "", f"文件过大（{size / 1048576:.1f} MB），一个题库文件不能超过 {MAX_BANK_BYTES // 1048576} MB，请拆分为多个文件")
+            return result
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(0, "", f"无法读取文件（需要 UTF-8 编码）：{exc}")
+    except UnicodeDecodeError:
+        fail(0, "", "无法读取文件：需要 UTF-8 编码（请用记事本“另存为”并选择 UTF-8）")
+        return result
+    except OSError as exc:
+        fail(0, "", f"无法读取文件：{exc.strerror or exc}")
         return result
     try:
         data, lines = _parse(text)
+    except UnsafeYaml as exc:
+        fail(exc.line, "", exc.message)
+        return result
+    except RecursionError:
+        fail(0, "", "嵌套层数过深，不是题库格式")
+        return result
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         fail(mark.line + 1 if mark else 0, "", f"YAML 语法错误：{getattr(exc, 'problem', exc)}")

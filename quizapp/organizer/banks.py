@@ -1,24 +1,31 @@
 """Banks in the browser: upload with a lint report before import, browse and search questions,
 disable a question, correct a key or void a question."""
+import os
+import re
 import secrets
+import shutil
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import func, or_, select
 
 from ..access import organizer_required
 from ..auth.forms import PostForm
 from ..banks.lint import lint_paths
+from ..banks.loader import MAX_BANK_BYTES
 from ..banks.sources import load_sources
 from ..extensions import db
 from ..models import Bank, Correction, Question
 from ..services import ServiceError, corrections
 from ..services.banks import BankImportError, import_banks, preview_changes
+from ..validation import query_int, query_str
 from ..views_support import form_errors, upload_folder
 from . import bp
-from .forms import BankUploadForm, CorrectionForm, VoidForm
+from .forms import CorrectionForm, VoidForm
+from .import_forms import BankUploadForm
 
 PAGE = 50
+MAX_BANK_FILES = 20
 
 
 
@@ -43,20 +50,57 @@ def banks():
 @bp.route("/banks/upload", methods=["POST"])
 @organizer_required
 def upload_bank():
-    """Lint an uploaded file and show the report; nothing is imported until confirmed."""
+    """Lint the uploaded files together and show the report; nothing is imported until confirmed.
+    Files keep their own names (shown in errors and stored as each bank's file name)."""
     form = BankUploadForm()
     if not form.validate_on_submit():
         flash(form_errors(form), "error")
         return redirect(url_for("organizer.banks"))
     token = secrets.token_hex(12)
-    original = Path(form.file.data.filename or "bank.yaml").name
-    path = upload_folder() / f"{token}.yaml"
-    form.file.data.save(path)
-    files, errors = lint_paths([path], _sources())
-    messages = [str(e).replace(str(path), original) for e in errors]
+    folder = upload_folder() / f"banks-{token}"
+    try:
+        paths = _save_bank_files(form.file.data, folder)
+    except ServiceError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        flash(str(exc), "error")
+        return redirect(url_for("organizer.banks"))
+    files, errors = lint_paths(paths, _sources())
+    messages = [str(e).replace(str(folder) + os.sep, "") for e in errors]
     report = preview_changes(files) if not errors else None
-    return render_template("organizer/bank_upload.html", original=original, token=token, errors=messages,
-                           files=files, report=report, checked=_sources() is not None, form=PostForm())
+    if errors:
+        shutil.rmtree(folder, ignore_errors=True)  # nothing to confirm
+    return render_template("organizer/bank_upload.html", originals=[p.name for p in paths], token=token,
+                           errors=messages, files=files, report=report, checked=_sources() is not None, form=PostForm())
+
+
+def _save_bank_files(uploads, folder: Path) -> list[Path]:
+    """Save each upload under its own (cleaned) name in `folder`; ServiceError, in Chinese, for
+    too many files, a name used twice, or a file over the bank size limit."""
+    if len(uploads) > MAX_BANK_FILES:
+        raise ServiceError(f"一次最多上传 {MAX_BANK_FILES} 个题库文件")
+    folder.mkdir(parents=True)
+    paths = []
+    for upload in uploads:
+        name = _clean_name(upload.filename)
+        if name is None:
+            raise ServiceError(f"文件名无效：{upload.filename}（应以 .yaml 或 .yml 结尾）")
+        data = upload.stream.read(MAX_BANK_BYTES + 1)
+        if len(data) > MAX_BANK_BYTES:
+            raise ServiceError(f"{name} 超过 {MAX_BANK_BYTES // 1048576} MB，请拆分为多个文件后上传")
+        path = folder / name
+        if path.exists():
+            raise ServiceError(f"两个文件同名：{name}")
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def _clean_name(raw: str | None) -> str | None:
+    """The file's own name without any folder part or control characters, or None if unusable."""
+    name = "".join(ch for ch in re.split(r"[\\/]", raw or "")[-1] if ch.isprintable()).strip()
+    if not name or name.startswith(".") or len(name) > 120 or Path(name).suffix.lower() not in (".yaml", ".yml"):
+        return None
+    return name
 
 
 @bp.route("/banks/import/<token>", methods=["POST"])
@@ -64,25 +108,27 @@ def upload_bank():
 def import_uploaded_bank(token: str):
     if not token.isalnum():
         abort(404)
-    path = upload_folder() / f"{token}.yaml"
-    if not path.is_file():
+    folder = upload_folder() / f"banks-{token}"
+    paths = sorted(folder.glob("*")) if folder.is_dir() else []
+    if not paths:
         flash("上传的文件已失效，请重新上传", "error")
         return redirect(url_for("organizer.banks"))
     try:
-        report = import_banks([path], _sources())
+        report = import_banks(paths, _sources())
     except BankImportError as exc:
         flash(f"导入失败：{exc}", "error")
     else:
-        flash(f"已导入：新增 {report.added}，更新 {report.changed}，未变 {report.unchanged}", "info")
+        flash(f"已导入：新增 {report.added}，更新 {report.changed}，未变 {report.unchanged}（{len(paths)} 个文件）", "info")
     finally:
-        path.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
     return redirect(url_for("organizer.banks"))
 
 
 @bp.route("/questions")
 @organizer_required
 def questions():
-    filters = {key: request.args.get(key) or None for key in ("bank", "topic", "type", "difficulty", "q", "state")}
+    filters = {key: query_str(key) for key in ("bank", "topic", "type", "q", "state")}
+    filters["difficulty"] = str(level) if (level := query_int("difficulty", max=9)) else None
     query = select(Question).join(Bank).where(Question.is_current.is_(True))
     if filters["bank"]:
         query = query.where(Bank.slug == filters["bank"])
@@ -100,7 +146,7 @@ def questions():
         like = f"%{filters['q']}%"
         query = query.where(or_(Question.stem.like(like), Question.qid.like(like), Question.explanation.like(like)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int("page", 1)
     rows = db.session.scalars(query.order_by(Question.qid).offset((page - 1) * PAGE).limit(PAGE)).all()
     banks_ = db.session.scalars(select(Bank).order_by(Bank.slug)).all()
     topics = db.session.scalars(select(Question.topic).where(Question.is_current.is_(True)).distinct().order_by(Question.topic)).all()

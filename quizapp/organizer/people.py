@@ -11,11 +11,13 @@ from ..auth.forms import PostForm
 from ..extensions import db
 from ..models import Unit, User
 from ..services import ServiceError, people
-from ..services.accounts import import_roster, read_roster
+from ..services.accounts import NumberRule, import_roster, read_roster
+from ..services.rosters import MAX_FILE_BYTES
 from ..services.results import unit_groups
 from ..views_support import form_errors, upload_folder
 from . import bp
-from .forms import LiaisonForm, PersonForm, ReasonForm, RosterUploadForm
+from .forms import LiaisonForm, PersonForm, ReasonForm
+from .import_forms import RosterUploadForm
 
 PAGE = 100
 
@@ -59,19 +61,28 @@ def upload_roster():
         flash(form_errors(form), "error")
         return redirect(url_for("organizer.people_list"))
     original = Path(form.file.data.filename or "roster.csv").name
+    data = form.file.data.stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        flash(f"名单文件不能超过 {MAX_FILE_BYTES // 1048576} MB，请拆分后分别上传", "error")
+        return redirect(url_for("organizer.people_list"))
     suffix = ".xlsx" if original.lower().endswith(".xlsx") else ".csv"
-    token = secrets.token_hex(12)
-    path = upload_folder() / f"{token}{suffix}"
-    form.file.data.save(path)
+    token = secrets.token_hex(12) + suffix
+    path = upload_folder() / token
+    path.write_bytes(data)
     create_units = form.create_units.data == "1"
-    report = read_roster(path, create_units=create_units, display_name=original)
-    return render_template("organizer/roster_report.html", report=report, original=original,
-                           token=token + suffix, create_units=create_units, form=PostForm())
+    numbering = NumberRule(form.number_prefix.data or "", form.number_width.data or 4)
+    report = read_roster(path, create_units=create_units, display_name=original, numbering=numbering)
+    if report.errors:
+        path.unlink(missing_ok=True)  # nothing to confirm
+    return render_template("organizer/roster_report.html", report=report, original=original, token=token,
+                           create_units=create_units, numbering=numbering, form=PostForm())
 
 
 @bp.route("/people/import/<token>", methods=["POST"])
 @organizer_required
 def confirm_roster(token: str):
+    """Re-read the waiting file with the same choices and write it; a file that no longer
+    passes (someone took a number meanwhile) shows its report again and writes nothing."""
     name, _, suffix = token.partition(".")
     if not name.isalnum() or suffix not in ("csv", "xlsx"):
         abort(404)
@@ -79,7 +90,18 @@ def confirm_roster(token: str):
     if not path.is_file():
         flash("上传的文件已失效，请重新上传", "error")
         return redirect(url_for("organizer.people_list"))
-    report = read_roster(path, create_units=request.form.get("create_units") == "1")
+    create_units = request.form.get("create_units") == "1"
+    try:
+        numbering = NumberRule(request.form.get("number_prefix", ""), request.form.get("number_width", "4"))
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("organizer.people_list"))
+    original = request.form.get("original", "")[:200] or token
+    report = read_roster(path, create_units=create_units, display_name=original, numbering=numbering)
+    if report.errors:
+        path.unlink(missing_ok=True)
+        return render_template("organizer/roster_report.html", report=report, original=original, token=token,
+                               create_units=create_units, numbering=numbering, form=PostForm()), 400
     try:
         issued = import_roster(report)
     except ServiceError as exc:
@@ -87,7 +109,8 @@ def confirm_roster(token: str):
         return redirect(url_for("organizer.people_list"))
     finally:
         path.unlink(missing_ok=True)
-    flash(f"已导入 {len(issued)} 人（新建单位 {len(report.new_units)} 个）。初始密码可在准考证打印页查看。", "info")
+    numbers = f"，准考证号 {report.generated} 由系统生成" if report.generated else ""
+    flash(f"已导入 {len(issued)} 人（新建单位 {len(report.new_units)} 个{numbers}）。初始密码可在准考证打印页查看。", "info")
     return redirect(url_for("organizer.slips"))
 
 

@@ -1,48 +1,63 @@
-"""Accounts: password hashing, organizers, and participant rosters.
+"""Accounts: password hashing, organizers, and writing participant rosters.
 
-`import_roster` validates the whole file first and writes nothing if any row is bad; the
-report names every bad row. Generated passwords are returned once, for printing, and only
-their hashes are stored.
+Two kinds of password hash (see README, "How initial credentials are protected"):
+- a password a person or organizer chooses is hashed with scrypt (config PASSWORD_HASH_METHOD);
+- a password the app generates for a roster (printed on the admission slip) is stored as
+  "initial$" + HMAC-SHA256 under a key derived from SECRET_KEY. The same password is also kept
+  Fernet-encrypted under that key for printing, so a slow hash would protect nothing that the
+  key does not already protect; the fast one lets 400 people import in a request.
+`verify_password` costs one scrypt whatever the case, so timing tells nothing.
+
+Rosters are read and validated by quizapp.services.rosters (re-exported here); `import_roster`
+writes a validated one in one transaction, in bulk. Generated passwords are returned once.
 """
 from __future__ import annotations
 
 import base64
 import csv
 import hashlib
-import io
+import hmac
 import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Unit, User
 from . import ServiceError, audit
+from .rosters import NumberRule, RosterFileError, RosterReport, RosterRow, read_roster  # noqa: F401 (re-exported)
 
-HEADERS = {"姓名": "name", "单位": "unit", "准考证号": "username", "手机": "phone", "手机号": "phone",
-           "分组": "group", "单位分组": "group"}
 PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read off a printed slip
+INITIAL_PREFIX = "initial$"
+INSERT_CHUNK = 1000
+_dummy_hashes: dict[str, str] = {}
 
 
-def _fernet():
-    from cryptography.fernet import Fernet
+def _secrets() -> list[str]:
+    """The current key first, then any SECRET_KEY_FALLBACKS (a key rotation in progress)."""
+    return [current_app.config["SECRET_KEY"], *(current_app.config.get("SECRET_KEY_FALLBACKS") or [])]
 
-    digest = hashlib.sha256(("initial-password:" + current_app.config["SECRET_KEY"]).encode()).digest()
+
+def _fernet_for(secret: str) -> Fernet:
+    digest = hashlib.sha256(("initial-password:" + secret).encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([_fernet_for(secret) for secret in _secrets()])
 
 
 def seal_initial(password: str) -> str:
     """Encrypt a generated password for printing on admission slips (never for logging in)."""
-    return _fernet().encrypt(password.encode()).decode()
+    return _fernet_for(current_app.config["SECRET_KEY"]).encrypt(password.encode()).decode()
 
 
 def unseal_initial(sealed: str | None) -> str:
     """The printable initial password, or "" if none is kept or the key has changed since."""
-    from cryptography.fernet import InvalidToken
-
     if not sealed:
         return ""
     try:
@@ -51,16 +66,55 @@ def unseal_initial(sealed: str | None) -> str:
         return ""
 
 
+def _initial_key(secret: str) -> bytes:
+    # A key of its own (not the Fernet key, not SECRET_KEY itself): one leaked use of a key
+    # then says nothing about the others.
+    return hashlib.sha256(("initial-password-hmac:" + secret).encode()).digest()
+
+
+def initial_hash(username: str, password: str, secret: str | None = None) -> str:
+    """The stored hash of a generated password. Bound to the admission number, so one hash
+    cannot be copied onto another account; a changed SECRET_KEY (without the old one in
+    SECRET_KEY_FALLBACKS) makes such passwords stop working."""
+    key = _initial_key(secret or current_app.config["SECRET_KEY"])
+    return INITIAL_PREFIX + hmac.new(key, f"{username}:{password}".encode(), hashlib.sha256).hexdigest()
+
+
 def hash_password(password: str) -> str:
+    """A chosen password: scrypt (or whatever PASSWORD_HASH_METHOD names)."""
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
+def _dummy_hash() -> str:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _dummy_hashes[method]
+
+
 def verify_password(user: User | None, password: str) -> bool:
-    return user is not None and check_password_hash(user.password_hash, password)
+    """True if `password` is the user's. Exactly one hash with the configured method is computed
+    in every case — unknown user, wrong password, initial (HMAC) password, chosen password — so
+    the time taken does not tell an attacker which case it was."""
+    stored = user.password_hash if user is not None else ""
+    if stored and not stored.startswith(INITIAL_PREFIX):
+        return check_password_hash(stored, password)
+    check_password_hash(_dummy_hash(), password)  # the cost a chosen password would have had
+    if not stored:
+        return False
+    return any(hmac.compare_digest(stored, initial_hash(user.username, password, secret)) for secret in _secrets())
 
 
 def new_password(length: int = 8) -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+def issue_initial_password(user: User) -> str:
+    """Give `user` a new generated password (fast hash, sealed for slips); no commit."""
+    password = new_password()
+    user.password_hash = initial_hash(user.username, password)
+    user.initial_password_enc = seal_initial(password)
+    return password
 
 
 def create_admin(username: str, name: str, password: str) -> User:
@@ -74,117 +128,54 @@ def create_admin(username: str, name: str, password: str) -> User:
     return user
 
 
-@dataclass
-class RosterRow:
-    line: int
-    name: str
-    unit: str
-    username: str
-    phone: str = ""
-    group: str = ""
-
-
-@dataclass
-class RosterReport:
-    rows: list[RosterRow] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    new_units: list[str] = field(default_factory=list)
-
-
-def read_roster(path: str | Path, create_units: bool = True, display_name: str | None = None) -> RosterReport:
-    """Parse and validate a CSV (UTF-8, with or without BOM) or XLSX roster; nothing is written.
-    With `create_units` False, a row naming a unit that does not exist is an error."""
-    path = Path(path)
-    name = display_name or path.name
-    report = RosterReport()
-    try:
-        table = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        report.errors.append(f"{name}: 无法读取：{exc}")
-        return report
-    if not table:
-        report.errors.append(f"{name}: 文件为空")
-        return report
-    columns = {i: HEADERS.get(str(h).strip()) for i, h in enumerate(table[0]) if h is not None}
-    missing = {"name", "unit", "username"} - set(columns.values())
-    if missing:
-        report.errors.append(f"{name} 第 1 行：表头必须包含 姓名、单位、准考证号（可选 手机）")
-        return report
-    existing = set(db.session.scalars(select(User.username)))
-    units = set(db.session.scalars(select(Unit.name)))
-    seen: dict[str, int] = {}
-    for line, values in enumerate(table[1:], start=2):
-        record = {field_: str(values[i]).strip() if i < len(values) and values[i] is not None else ""
-                  for i, field_ in columns.items() if field_}
-        if not any(record.values()):
-            continue
-        row = RosterRow(line, record["name"], record["unit"], record["username"], record.get("phone", ""),
-                        record.get("group", ""))
-        problems = [label for key, label in (("name", "姓名"), ("unit", "单位"), ("username", "准考证号"))
-                    if not getattr(row, key)]
-        if problems:
-            report.errors.append(f"{name} 第 {line} 行：{'、'.join(problems)}为空")
-            continue
-        if row.username in seen:
-            report.errors.append(f"{name} 第 {line} 行：准考证号 {row.username} 与第 {seen[row.username]} 行重复")
-        elif row.username in existing:
-            report.errors.append(f"{name} 第 {line} 行：准考证号 {row.username} 已存在，不会覆盖已有人员")
-        seen.setdefault(row.username, line)
-        if row.unit not in units and not create_units:
-            report.errors.append(f"{name} 第 {line} 行：单位“{row.unit}”不存在")
-        elif row.unit not in units and row.unit not in report.new_units:
-            report.new_units.append(row.unit)
-        report.rows.append(row)
-    if not report.rows and not report.errors:
-        report.errors.append(f"{name}: 没有人员数据")
-    return report
-
-
-def _read_csv(path: Path) -> list[list[str]]:
-    text = path.read_text(encoding="utf-8-sig")
-    return [row for row in csv.reader(io.StringIO(text))]
-
-
-def _read_xlsx(path: Path) -> list[list]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
 def import_roster(report: RosterReport, progress=None) -> list[tuple[RosterRow, str]]:
     """Write a validated roster in one transaction; returns (row, initial password) pairs.
-    `progress`, if given, is called with (people written so far, total)."""
+    People are inserted in bulk (INSERT_CHUNK rows a statement) with the fast initial hash, so
+    the cost per person is a few microseconds. `progress`, if given, is called with (people
+    written so far, total). A 准考证号 taken meanwhile by someone else rolls everything back."""
     if report.errors:
         raise ServiceError("名单有错误，未导入任何人员")
-    units = {u.name: u for u in db.session.scalars(select(Unit))}
-    issued = []
+    issued: list[tuple[RosterRow, str]] = []
+    secret = current_app.config["SECRET_KEY"]
+    fernet = _fernet_for(secret)
     try:
-        groups = {row.unit: row.group for row in report.rows if row.group}
-        for name in report.new_units:
-            units[name] = Unit(name=name, group_name=groups.get(name) or None)
-            db.session.add(units[name])
-        for name, group in groups.items():  # a roster may also fill in existing units' groups
-            if units[name].group_name is None:
-                units[name].group_name = group
-        for done, row in enumerate(report.rows, start=1):
+        units = _units_for(report)
+        rows = []
+        for row in report.rows:
             password = new_password()
-            db.session.add(User(username=row.username, name=row.name, role="participant",
-                                unit=units[row.unit], phone=row.phone or None,
-                                password_hash=hash_password(password), initial_password_enc=seal_initial(password)))
+            rows.append(dict(username=row.username, name=row.name, role="participant", unit_id=units[row.unit],
+                             phone=row.phone or None, password_hash=initial_hash(row.username, password, secret),
+                             initial_password_enc=fernet.encrypt(password.encode()).decode()))
             issued.append((row, password))
+        for start in range(0, len(rows), INSERT_CHUNK):
+            db.session.execute(insert(User), rows[start:start + INSERT_CHUNK])
             if progress:
-                progress(done, len(report.rows))
+                progress(min(start + INSERT_CHUNK, len(rows)), len(rows))
         audit.record("roster.import", f"{len(issued)} 人", f"导入 {len(issued)} 人，新建单位 {len(report.new_units)} 个",
                      new_units=report.new_units)
         db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError("导入时发现准考证号或单位已被占用（可能有人同时导入），未导入任何人员，请重新上传检查") from None
     except Exception:
         db.session.rollback()
         raise
     return issued
+
+
+def _units_for(report: RosterReport) -> dict[str, int]:
+    """Unit name → id, creating the report's new units; a roster's 分组 column also fills in
+    the group of existing units that have none."""
+    units = {u.name: u for u in db.session.scalars(select(Unit))}
+    groups = {row.unit: row.group for row in report.rows if row.group}
+    for name in report.new_units:
+        units[name] = Unit(name=name, group_name=groups.get(name) or None)
+        db.session.add(units[name])
+    for name, group in groups.items():
+        if units[name].group_name is None:
+            units[name].group_name = group
+    db.session.flush()
+    return {name: unit.id for name, unit in units.items()}
 
 
 def write_passwords(issued: list[tuple[RosterRow, str]], path: str | Path) -> None:
