@@ -77,8 +77,13 @@ def available(sections: list[Section], pool: list[PoolQuestion]) -> list[tuple[S
     return counts
 
 
+SECTION_TYPE_NAMES = {"single": "单选题", "multiple": "多选题", "judge": "判断题", "fill": "填空题"}
+
+
 def _shortfall(number: int, section: Section, available_count: int) -> str:
-    return f"第 {number} 组（{section.type}，需要 {section.count} 题）只有 {available_count} 道可用题目"
+    # Organizers read this (the round page, a refused opening): the type in Chinese, never its code.
+    kind = SECTION_TYPE_NAMES.get(section.type, "其他题型")
+    return f"第 {number} 组（{kind}，需要 {section.count} 道）只有 {available_count} 道可用题目"
 
 
 def check_rules(sections: list[Section], pool: list[PoolQuestion]) -> list[str]:

@@ -40,7 +40,7 @@ def test_filters_and_shortfalls():
     paper = draw_paper(narrow, POOL, "s", "s")
     chosen = [q for q in POOL if q.id in {i.question_id for i in paper}]
     assert all(q.doc == "xianfa-2018" and q.difficulty == 2 for q in chosen)
-    assert check_rules([Section("fill", 6)], POOL) == ["第 1 组（fill，需要 6 题）只有 5 道可用题目"]
+    assert check_rules([Section("fill", 6)], POOL) == ["第 1 组（填空题，需要 6 道）只有 5 道可用题目"]
     with pytest.raises(PaperRuleError) as info:
         draw_paper([Section("single", 20), Section("single", 20)], POOL, "s", "s")
     assert "第 2 组" in str(info.value)

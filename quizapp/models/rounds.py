@@ -6,12 +6,15 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import clock
 from ..clock import utcnow
 from ..extensions import db
 from .people import Unit, User
 
 STAGES = ("初赛", "复赛", "决赛")
 ROUND_STATUSES = {"draft": "未开放", "open": "进行中", "closed": "已结束"}
+# What a person reads: an opened round waits as 未开始 until its start time.
+ROUND_PHASES = {"draft": "未开放", "pending": "未开始", "open": "进行中", "closed": "已结束"}
 TEAM_SCORING = {"shared": "全队共答一份试卷", "sum": "队员个人得分之和", "mean": "队员个人得分平均"}
 
 
@@ -65,8 +68,15 @@ class Round(db.Model):
     entrants: Mapped[list["RoundEntrant"]] = relationship(back_populates="round", cascade="all, delete-orphan")
 
     @property
+    def phase(self) -> str:
+        """`status`, except that a round opened ahead of its start is "pending" until then."""
+        if self.status == "open" and clock.now() < self.opens_at:
+            return "pending"
+        return self.status
+
+    @property
     def status_label(self) -> str:
-        return ROUND_STATUSES[self.status]
+        return ROUND_PHASES[self.phase]
 
     @property
     def question_count(self) -> int:

@@ -15,7 +15,7 @@ class RoundForm(FlaskForm):
     and difficulty narrow every section. Times are entered in 北京时间."""
 
     stage = SelectField("阶段", choices=[(s, s) for s in STAGES])
-    name = StringField("轮次名称", validators=[DataRequired("请填写轮次名称"), Length(max=200)])
+    name = StringField("轮次名称", validators=[DataRequired("请填写轮次名称"), Length(max=200, message="不能超过 200 字")])
     opens_at = DateTimeLocalField("开始时间（北京时间）", format="%Y-%m-%dT%H:%M",
                                   validators=[DataRequired("请填写开始时间")])
     closes_at = DateTimeLocalField("结束时间（北京时间）", format="%Y-%m-%dT%H:%M",
@@ -24,21 +24,21 @@ class RoundForm(FlaskForm):
                                       validators=[InputRequired("请填写答题时长"), NumberRange(1, 600, "应在 1–600 分钟之间")])
     doc = SelectField("出题范围", choices=[], validate_choice=False)
     difficulty = SelectField("难度", choices=[("", "不限"), ("1", "1（易）"), ("2", "2（中）"), ("3", "3（难）")])
-    count_single = IntegerField("单选题数量", default=20, validators=[InputRequired(), NumberRange(0, 500)])
-    count_multiple = IntegerField("多选题数量", default=10, validators=[InputRequired(), NumberRange(0, 500)])
-    count_judge = IntegerField("判断题数量", default=15, validators=[InputRequired(), NumberRange(0, 500)])
-    count_fill = IntegerField("填空题数量", default=5, validators=[InputRequired(), NumberRange(0, 500)])
-    points_single = DecimalField("单选题每题分值", default=1, places=1, validators=[InputRequired(), NumberRange(0, 100)])
-    points_multiple = DecimalField("多选题每题分值", default=2, places=1, validators=[InputRequired(), NumberRange(0, 100)])
-    points_judge = DecimalField("判断题每题分值", default=1, places=1, validators=[InputRequired(), NumberRange(0, 100)])
-    points_fill = DecimalField("填空题每题分值", default=2, places=1, validators=[InputRequired(), NumberRange(0, 100)])
+    count_single = IntegerField("单选题数量", default=20, validators=[InputRequired("请填写题数（不出该题型填 0）"), NumberRange(0, 500, "应在 0–500 之间")])
+    count_multiple = IntegerField("多选题数量", default=10, validators=[InputRequired("请填写题数（不出该题型填 0）"), NumberRange(0, 500, "应在 0–500 之间")])
+    count_judge = IntegerField("判断题数量", default=15, validators=[InputRequired("请填写题数（不出该题型填 0）"), NumberRange(0, 500, "应在 0–500 之间")])
+    count_fill = IntegerField("填空题数量", default=5, validators=[InputRequired("请填写题数（不出该题型填 0）"), NumberRange(0, 500, "应在 0–500 之间")])
+    points_single = DecimalField("单选题每题分值", default=1, places=1, validators=[InputRequired("请填写每题分值"), NumberRange(0, 100, "应在 0–100 之间")])
+    points_multiple = DecimalField("多选题每题分值", default=2, places=1, validators=[InputRequired("请填写每题分值"), NumberRange(0, 100, "应在 0–100 之间")])
+    points_judge = DecimalField("判断题每题分值", default=1, places=1, validators=[InputRequired("请填写每题分值"), NumberRange(0, 100, "应在 0–100 之间")])
+    points_fill = DecimalField("填空题每题分值", default=2, places=1, validators=[InputRequired("请填写每题分值"), NumberRange(0, 100, "应在 0–100 之间")])
     multiple_rule = SelectField("多选题计分", choices=[
         ("all_or_nothing", "全对才得分"), ("partial", "少选得一半分，错选不得分")])
     draw_mode = SelectField("组卷方式", choices=[("random", "每人随机抽题（可复现）"), ("fixed", "所有人同一套题（题序、选项顺序各不相同）")])
     show_score = SelectField("成绩显示", default="after_close",
                              choices=[("after_close", "公布成绩后显示得分"), ("on_submit", "交卷后立即显示得分")])
     unit_method = SelectField("单位排名方式", choices=[("mean", "参赛人员平均分"), ("sum", "参赛人员总分"), ("best_k", "前 k 名平均分")])
-    unit_k = IntegerField("k（前 k 名）", validators=[Optional(), NumberRange(1, 100)])
+    unit_k = IntegerField("k（前 k 名）", validators=[Optional(), NumberRange(1, 100, "应在 1–100 之间")])
     avoid_seen = BooleanField("尽量避开参赛人员在前几轮做过的题", default=True)
     team_size = IntegerField("团体赛每队人数（个人赛留空）", validators=[Optional(), NumberRange(1, 10, "应在 1–10 之间")])
     team_scoring = SelectField("团体赛计分", default="shared", choices=[("shared", "全队共答一份试卷"), ("sum", "队员个人得分之和"), ("mean", "队员个人得分平均")])
@@ -56,12 +56,12 @@ class RoundForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500)])
+    reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500, message="不能超过 500 字")])
 
 
 class ExtendForm(FlaskForm):
     minutes = IntegerField("分钟", default=10, validators=[InputRequired("请填写分钟数"), NumberRange(1, 240, "应在 1–240 分钟之间")])
-    reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500)])
+    reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500, message="不能超过 500 字")])
 
 
 class AdvanceForm(FlaskForm):
@@ -90,7 +90,7 @@ class CorrectionForm(FlaskForm):
 
 class VoidForm(FlaskForm):
     mode = SelectField("处理方式", choices=[("award", "作废，所有人得分"), ("drop", "作废，不计入总分"), ("restore", "恢复正常计分")])
-    reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500)])
+    reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500, message="不能超过 500 字")])
 
 
 class PersonForm(FlaskForm):

@@ -1,5 +1,5 @@
 """People: rosters imported in the browser (report first), editing, disabling, password
-resets, unit liaisons, and admission slips (准考证) for printing."""
+resets and unit liaisons. Units and admission slips: organizer/units.py."""
 import secrets
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from ..services import ServiceError, people
 from ..services.accounts import NumberRule, import_roster, read_roster
 from ..services.rosters import MAX_FILE_BYTES
 from ..services.results import unit_groups
+from ..services.units import sorted_units, unit_choices, unit_order
 from ..views_support import form_errors, upload_folder
 from . import bp
 from .forms import LiaisonForm, PersonForm, ReasonForm
@@ -38,8 +39,8 @@ def people_list():
         query = query.where(or_(User.name.like(like), User.username.like(like)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(request.args.get("page", 1, type=int), 1)
-    rows = db.session.scalars(query.order_by(Unit.name, User.username).offset((page - 1) * PAGE).limit(PAGE)).all()
-    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    rows = db.session.scalars(query.order_by(unit_order(User.unit_id), User.username).offset((page - 1) * PAGE).limit(PAGE)).all()
+    units = sorted_units()
     return render_template("organizer/people.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
                            filters=filters, units=units, groups=unit_groups(), upload_form=RosterUploadForm(),
                            liaison_form=_liaison_form())
@@ -47,7 +48,7 @@ def people_list():
 
 def _liaison_form() -> LiaisonForm:
     form = LiaisonForm()
-    form.unit_id.choices = [(u.id, u.name) for u in db.session.scalars(select(Unit).order_by(Unit.name))]
+    form.unit_id.choices = unit_choices()
     return form
 
 
@@ -121,7 +122,7 @@ def person(user_id: int):
     if user.is_admin:
         abort(404)
     form = PersonForm(obj=user)
-    form.unit_id.choices = [(u.id, u.name) for u in db.session.scalars(select(Unit).order_by(Unit.name))]
+    form.unit_id.choices = unit_choices()
     if form.validate_on_submit():
         try:
             people.update_person(user, form.name.data, form.unit_id.data, form.phone.data or "")
@@ -143,7 +144,7 @@ def person_action(user_id: int, action: str):
         if action == "reset":
             password = people.reset_password(user)
             form = PersonForm(obj=user)
-            form.unit_id.choices = [(u.id, u.name) for u in db.session.scalars(select(Unit).order_by(Unit.name))]
+            form.unit_id.choices = unit_choices()
             return render_template("organizer/person.html", user=user, form=form, reason_form=ReasonForm(),
                                    post_form=PostForm(), new_password=password)
         people.set_active(user, action == "enable", request.form.get("reason", ""))
@@ -167,27 +168,3 @@ def create_liaison():
     else:
         flash(f"已设置联络员 {form.username.data}，初始密码：{password}（只显示这一次，请转交联络员）", "info")
     return redirect(url_for("organizer.people_list", role="liaison"))
-
-
-@bp.route("/slips")
-@organizer_required
-def slips():
-    unit_id = request.args.get("unit", type=int)
-    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
-    return render_template("organizer/slips.html", slips=people.admission_slips(unit_id), units=units, unit_id=unit_id,
-                           login_url=request.url_root)
-
-
-@bp.route("/units", methods=["GET", "POST"])
-@organizer_required
-def units():
-    """Units with their group and head count; a POST sets one unit's group."""
-    if request.method == "POST":
-        unit = db.get_or_404(Unit, request.form.get("unit_id", type=int))
-        people.set_unit_group(unit, request.form.get("group", ""))
-        flash(f"已更新 {unit.name} 的分组", "info")
-        return redirect(url_for("organizer.units"))
-    counts = dict(db.session.execute(select(User.unit_id, func.count()).where(User.role == "participant")
-                                     .group_by(User.unit_id)).all())
-    rows = db.session.scalars(select(Unit).order_by(Unit.group_name, Unit.name)).all()
-    return render_template("organizer/units_list.html", rows=rows, counts=counts, groups=unit_groups())

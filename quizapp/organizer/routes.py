@@ -1,14 +1,15 @@
 """Competitions and rounds: create, edit, remove, open, close, publish, live progress."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ..access import organizer_required
 from ..auth.forms import PostForm
 from ..banks.docs import DOC_TITLES
+from .. import clock
 from ..clock import from_local, to_local
 from ..extensions import db
-from ..models import Attempt, Competition, Question, Round
-from ..services import ServiceError, advancing, entry
+from ..models import Competition, Question, Round
+from ..services import ServiceError, advancing
 from ..services import results as result_service
 from ..services import rounds as round_service
 from ..services.teams import form_teams
@@ -27,18 +28,22 @@ def index():
 @bp.route("/competitions/new", methods=["POST"])
 @organizer_required
 def new_competition():
-    name = (request.form.get("name") or "").strip()
-    if not name or len(name) > 200:
-        flash("竞赛名称不能为空，且不超过 200 字", "error")
+    """A competition, by default with draft 初赛/复赛/决赛 rounds to adjust."""
+    try:
+        competition = round_service.create_competition(request.form.get("name", ""),
+                                                       with_rounds=request.form.get("default_rounds") == "1")
+    except ServiceError as exc:
+        flash(str(exc), "error")
     else:
-        db.session.add(Competition(name=name))
-        db.session.commit()
-        flash(f"已创建竞赛：{name}", "info")
+        flash(f"已创建竞赛：{competition.name}" + ("，并预设了初赛、复赛、决赛三个轮次（未开放），请逐一修改时间和试卷"
+                                              if competition.rounds else ""), "info")
     return redirect(url_for("organizer.index"))
 
 
-def _round_form(round_: Round | None = None) -> RoundForm:
+def _round_form(round_: Round | None = None, competition: Competition | None = None) -> RoundForm:
     form = RoundForm(obj=None)
+    if round_ is None and competition is not None and request.method == "GET":
+        form.stage.data = form.name.data = round_service.next_stage(competition)
     docs = db.session.scalars(select(Question.source_doc).where(Question.is_current.is_(True)).distinct()).all()
     form.doc.choices = [("", "全部题库")] + [(d, DOC_TITLES.get(d, d)) for d in sorted(docs)]
     if round_ is not None and request.method == "GET":
@@ -67,20 +72,75 @@ def _spec(form: RoundForm, competition_id: int) -> round_service.RoundSpec:
     )
 
 
+def _render_form(form: RoundForm, competition: Competition, round_: Round | None):
+    """The round form with, per type, the questions available for what is set and the total
+    score as set (both also kept up to date in the browser by round_form.js)."""
+    counts, points = {}, {}
+    for qtype, _ in TYPES:
+        count, value = getattr(form, f"count_{qtype}").data, getattr(form, f"points_{qtype}").data
+        counts[qtype] = count if isinstance(count, int) and 0 < count <= 500 else 0
+        points[qtype] = float(value) if value is not None else 0.0
+    sections = [{"type": t, "count": n, "doc": form.doc.data or None,
+                 "difficulty": int(form.difficulty.data) if form.difficulty.data in ("1", "2", "3") else None}
+                for t, n in counts.items() if n]
+    avail = {row["type"]: row for row in round_service.sections_availability(sections)}
+    total = {"questions": sum(counts.values()), "points": round(sum(counts[t] * points[t] for t in counts), 2)}
+    return render_template("organizer/round_form.html", form=form, competition=competition, round=round_,
+                           types=TYPES, avail=avail, total=total)
+
+
+def _show_problems(form: RoundForm, exc: ServiceError) -> None:
+    """A refused spec's messages beside their own fields; anything else as a flash."""
+    fields = getattr(exc, "fields", None)
+    if not fields:
+        flash(str(exc), "error")
+        return
+    for name, messages in fields.items():
+        getattr(form, name).errors = list(getattr(form, name).errors) + messages
+    flash("轮次未保存，请按各项旁的提示修改", "error")
+
+
+@bp.route("/rounds/availability", methods=["POST"])
+@organizer_required
+def availability():
+    """JSON for the round form as it is edited: {doc, difficulty, counts: {type: n}} →
+    per section how many questions are needed and available. CSRF via the X-CSRFToken header."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("counts"), dict):
+        return jsonify(ok=False, error="请求格式不正确"), 400
+    doc = data.get("doc") if isinstance(data.get("doc"), str) else ""
+    difficulty = str(data.get("difficulty") or "")
+    sections = []
+    for qtype, _ in TYPES:
+        count = data["counts"].get(qtype)
+        count = count if isinstance(count, int) and not isinstance(count, bool) else _int(count)
+        if count and 0 < count <= 500:
+            sections.append({"type": qtype, "count": count, "doc": doc[:100] or None,
+                             "difficulty": int(difficulty) if difficulty in ("1", "2", "3") else None})
+    return jsonify(ok=True, sections=round_service.sections_availability(sections))
+
+
+def _int(value) -> int:
+    try:
+        return int(str(value)) if value is not None and len(str(value)) < 6 else 0
+    except ValueError:
+        return 0
+
+
 @bp.route("/competitions/<int:competition_id>/rounds/new", methods=["GET", "POST"])
 @organizer_required
 def new_round(competition_id: int):
     competition = db.get_or_404(Competition, competition_id)
-    form = _round_form()
+    form = _round_form(competition=competition)
     if form.validate_on_submit():
         try:
             round_ = round_service.create_round(_spec(form, competition.id))
         except ServiceError as exc:
-            flash(str(exc), "error")
+            _show_problems(form, exc)
         else:
             flash("轮次已保存（尚未开放）", "info")
             return redirect(url_for("organizer.round_detail", round_id=round_.id))
-    return render_template("organizer/round_form.html", form=form, competition=competition, round=None)
+    return _render_form(form, competition, None)
 
 
 @bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
@@ -92,17 +152,20 @@ def edit_round(round_id: int):
         try:
             round_service.update_round(round_, _spec(form, round_.competition_id))
         except ServiceError as exc:
-            flash(str(exc), "error")
+            _show_problems(form, exc)
         else:
             flash("轮次已更新", "info")
             return redirect(url_for("organizer.round_detail", round_id=round_.id))
-    return render_template("organizer/round_form.html", form=form, competition=round_.competition, round=round_)
+    return _render_form(form, round_.competition, round_)
 
 
 @bp.route("/rounds/<int:round_id>/delete", methods=["POST"])
 @organizer_required
 def delete_round(round_id: int):
     round_ = db.get_or_404(Round, round_id)
+    if request.form.get("confirm") != "1":
+        flash("请先勾选“确认删除”再删除轮次", "error")
+        return redirect(url_for("organizer.round_detail", round_id=round_id))
     try:
         round_service.delete_round(round_)
     except ServiceError as exc:
@@ -117,15 +180,24 @@ def delete_round(round_id: int):
 def round_detail(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     group = request.args.get("group") or None
-    progress = [p for p in round_service.progress_by_unit(round_) if not group or p.unit.group_name == group]
-    totals = {key: sum(getattr(p, key) for p in progress) for key in ("registered", "not_started", "in_progress", "finished")}
-    started = set(db.session.scalars(select(Attempt.user_id).filter_by(round_id=round_.id)))
-    waiting = [u for u in db.session.scalars(entry.eligible_people(round_)) if u.id not in started
-               and (not group or (u.unit and u.unit.group_name == group))]
-    return render_template("organizer/round.html", round=round_, progress=progress, totals=totals, waiting=waiting,
-                           availability=round_service.rule_availability(round_), form=PostForm(),
+    progress = round_service.round_progress(round_, group)
+    return render_template("organizer/round.html", round=round_, progress=progress.units, totals=progress.totals,
+                           waiting=progress.waiting, availability=round_service.rule_availability(round_),
+                           paper_total=round_service.paper_total(round_), form=PostForm(),
                            reason_form=ReasonForm(), next_round=advancing.next_round(round_),
-                           groups=result_service.unit_groups(), group=group)
+                           groups=result_service.unit_groups(), group=group, closes_early=round_.closes_at > clock.now())
+
+
+@bp.route("/rounds/<int:round_id>/progress")
+@organizer_required
+def round_progress(round_id: int):
+    """The round page's figures as JSON, for its 30-second refresh (the page itself stays)."""
+    round_ = db.get_or_404(Round, round_id)
+    progress = round_service.round_progress(round_, request.args.get("group") or None)
+    return jsonify(ok=True, status=round_.phase, status_label=round_.status_label, totals=progress.totals,
+                   waiting=len(progress.waiting),
+                   units={str(r.unit.id): {"registered": r.registered, "not_started": r.not_started,
+                                           "in_progress": r.in_progress, "finished": r.finished} for r in progress.units})
 
 
 @bp.route("/rounds/<int:round_id>/<any(open, close, publish, unpublish, teams):action>", methods=["POST"])
@@ -137,6 +209,8 @@ def change_status(round_id: int, action: str):
             drawn = round_service.open_round(round_)
             flash(f"已开放本轮竞赛，已预先抽取 {drawn} 份试卷" if drawn else "已开放本轮竞赛", "info")
         elif action == "close":
+            if round_.closes_at > clock.now() and request.form.get("confirm") != "1":
+                raise ServiceError("提前结束前请勾选“确认提前结束”")
             finalized = round_service.close_round(round_, request.form.get("reason", "").strip())
             flash(f"已结束本轮竞赛，{finalized} 份未交试卷已自动交卷并计分", "info")
         elif action == "teams":

@@ -14,7 +14,7 @@ ACTIONS = {
     "bank.import": "导入题库", "question.disable": "停用题目", "question.enable": "启用题目",
     "question.correct": "更正答案", "question.void": "作废题目",
     "roster.import": "导入名单", "person.edit": "修改人员", "person.disable": "停用人员", "person.enable": "启用人员",
-    "person.reset_password": "重置密码", "unit.group": "单位分组", "person.create_liaison": "设置联络员",
+    "person.reset_password": "重置密码", "unit.group": "单位分组", "unit.bulk": "编辑单位", "setting.edit": "修改设置", "competition.create": "新建竞赛", "person.create_liaison": "设置联络员",
     "round.create": "新建轮次", "round.edit": "修改轮次", "round.delete": "删除轮次", "round.open": "开放轮次",
     "round.close": "结束轮次", "round.publish": "公布成绩", "round.unpublish": "撤回公布", "round.prizes": "设置奖项",
     "attempt.extend": "延长时间", "attempt.reopen": "重新开放试卷", "attempt.invalidate": "作废成绩",

@@ -3,20 +3,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from .. import clock
 from ..extensions import db
-from ..models import Attempt, Competition, Round, Team, Unit, User
+from ..models import STAGES, Attempt, Competition, Round, Team, TeamMember, Unit, User
 from ..models.rounds import TEAM_SCORING
-from ..papers import Section, available, check_rules
+from ..papers import SECTION_TYPE_NAMES, Section, available, check_rules
 from ..ranking import UNIT_METHODS
 from ..scoring import DEFAULT_POINTS, MULTIPLE_RULES
 from . import ServiceError, audit, entry
 from .attempts import sweep_expired
 from .drawing import prepare_papers, question_pool
+from .units import sorted_units
 
 
 @dataclass
@@ -42,10 +43,20 @@ class RoundSpec:
     team_scoring: str | None = None
 
 
+class RoundSpecError(ServiceError):
+    """The spec's problems, each with the form field it belongs to (`fields`: name → messages)."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("；".join(message for _, message in problems))
+        self.fields: dict[str, list[str]] = {}
+        for name, message in problems:
+            self.fields.setdefault(name, []).append(message)
+
+
 def create_round(spec: RoundSpec) -> Round:
     problems = validate_spec(spec)
     if problems:
-        raise ServiceError("；".join(problems))
+        raise RoundSpecError(problems)
     competition = db.session.get(Competition, spec.competition_id)
     if competition is None:
         raise ServiceError("竞赛不存在")
@@ -72,7 +83,7 @@ def update_round(round_: Round, spec: RoundSpec) -> None:
     """Change a round's settings. Once it has opened only its name may change."""
     problems = validate_spec(spec)
     if problems:
-        raise ServiceError("；".join(problems))
+        raise RoundSpecError(problems)
     before = {"name": round_.name, "opens_at": str(round_.opens_at), "closes_at": str(round_.closes_at)}
     if round_.status != "draft":
         if spec.name == round_.name:
@@ -102,28 +113,33 @@ def delete_round(round_: Round) -> None:
     db.session.commit()
 
 
-def validate_spec(spec: RoundSpec) -> list[str]:
+def validate_spec(spec: RoundSpec) -> list[tuple[str, str]]:
+    """Problems as (form field name, Chinese message); empty when the spec is valid."""
     problems = []
     if not spec.name.strip():
-        problems.append("轮次名称不能为空")
+        problems.append(("name", "轮次名称不能为空"))
+    if spec.stage not in STAGES:
+        problems.append(("stage", "阶段应为初赛、复赛或决赛"))
     if spec.closes_at <= spec.opens_at:
-        problems.append("结束时间必须晚于开始时间")
+        problems.append(("closes_at", "结束时间必须晚于开始时间"))
     if not 1 <= spec.time_limit_minutes <= 600:
-        problems.append("答题时长应在 1–600 分钟之间")
+        problems.append(("time_limit_minutes", "答题时长应在 1–600 分钟之间"))
     if not spec.sections or sum(int(s["count"]) for s in spec.sections) < 1:
-        problems.append("试卷至少要有 1 道题")
+        problems.append(("count_single", "试卷至少要有 1 道题"))
     if any(int(s["count"]) < 0 for s in spec.sections):
-        problems.append("题目数量不能为负数")
+        problems.append(("count_single", "题目数量不能为负数"))
     if spec.multiple_rule not in MULTIPLE_RULES:
-        problems.append("多选题计分规则无效")
+        problems.append(("multiple_rule", "多选题计分规则无效"))
     if spec.draw_mode not in ("random", "fixed"):
-        problems.append("组卷方式无效")
+        problems.append(("draw_mode", "组卷方式无效"))
     if spec.team_size is not None and spec.team_size and not 1 <= spec.team_size <= 10:
-        problems.append("每队人数应在 1–10 之间")
+        problems.append(("team_size", "每队人数应在 1–10 之间"))
     if spec.team_size and (spec.team_scoring or "shared") not in TEAM_SCORING:
-        problems.append("团体赛计分方式无效")
-    if spec.unit_method not in UNIT_METHODS or (spec.unit_method == "best_k" and not spec.unit_k):
-        problems.append("单位排名方式无效（取前 k 名平均时必须填写 k）")
+        problems.append(("team_scoring", "团体赛计分方式无效"))
+    if spec.unit_method not in UNIT_METHODS:
+        problems.append(("unit_method", "单位排名方式无效"))
+    elif spec.unit_method == "best_k" and not spec.unit_k:
+        problems.append(("unit_k", "取前 k 名平均分时必须填写 k"))
     return problems
 
 
@@ -195,20 +211,134 @@ class UnitProgress:
     finished: int
 
 
+@dataclass
+class RoundProgress:
+    """The round page's figures: per unit, totals, and who has not started (unit-list order)."""
+
+    units: list[UnitProgress]
+    totals: dict[str, int]
+    waiting: list[User]
+
+
+def round_progress(round_: Round, group: str | None = None) -> RoundProgress:
+    """Progress of `round_`, optionally only of units in `group`. Units nobody may take the
+    round for are left out (in a team round: units without a team). In a shared-paper team
+    round every member counts as answering or done when the team's paper is."""
+    sweep_expired(round_.id)
+    units = [u for u in sorted_units() if not group or u.group_name == group]
+    status_of = _team_member_status(round_) if round_.is_team else None
+    if status_of is not None:
+        members = [(m, unit_id) for m, unit_id in status_of["members"] if any(u.id == unit_id for u in units)]
+        rows = _count_rows(units, [(unit_id, status_of["status"].get(m.id)) for m, unit_id in members])
+        waiting = [m for m, _ in members if status_of["status"].get(m.id) is None]
+    else:
+        registered = entry.registered_by_unit(round_)
+        started = {user_id: status for user_id, status in db.session.execute(
+            select(Attempt.user_id, Attempt.status).where(Attempt.round_id == round_.id))}
+        people = db.session.scalars(entry.eligible_people(round_)).all()
+        counted = [(p.unit_id, started.get(p.id)) for p in people]
+        # Someone who started and was later disabled or removed still counts where they answered.
+        eligible_ids = {p.id for p in people}
+        extra = [uid for uid in started if uid not in eligible_ids]
+        if extra:
+            counted += [(unit_id, started[uid]) for uid, unit_id in db.session.execute(
+                select(User.id, User.unit_id).where(User.id.in_(extra)))]
+        rows = _count_rows(units, counted, registered)
+        waiting = [p for p in people if p.id not in started]
+    position = {u.id: i for i, u in enumerate(units)}
+    waiting = sorted((p for p in waiting if p.unit_id in position), key=lambda p: (position[p.unit_id], p.username))
+    totals = {key: sum(getattr(r, key) for r in rows) for key in ("registered", "not_started", "in_progress", "finished")}
+    return RoundProgress(rows, totals, waiting)
+
+
 def progress_by_unit(round_: Round) -> list[UnitProgress]:
     """Per unit: registered participants and how many have not started, are answering, are done."""
-    sweep_expired(round_.id)
-    registered = entry.registered_by_unit(round_)
-    counts: dict[tuple[int, str], int] = {
-        (unit_id, status): n for unit_id, status, n in db.session.execute(
-            select(User.unit_id, Attempt.status, func.count()).join(User, Attempt.user_id == User.id)
-            .where(Attempt.round_id == round_.id).group_by(User.unit_id, Attempt.status)
-        )
-    }
+    return round_progress(round_).units
+
+
+def _count_rows(units: list[Unit], people: list[tuple[int | None, str | None]],
+                registered: dict[int, int] | None = None) -> list[UnitProgress]:
+    counts: dict[int, dict[str | None, int]] = {}
+    for unit_id, status in people:
+        bucket = counts.setdefault(unit_id, {})
+        bucket[status] = bucket.get(status, 0) + 1
     rows = []
-    for unit in db.session.scalars(select(Unit).order_by(Unit.id)):
-        total = registered.get(unit.id, 0)
-        doing = counts.get((unit.id, "in_progress"), 0)
-        done = counts.get((unit.id, "submitted"), 0) + counts.get((unit.id, "expired"), 0)
+    for unit in units:
+        bucket = counts.get(unit.id, {})
+        doing = bucket.get("in_progress", 0)
+        done = bucket.get("submitted", 0) + bucket.get("expired", 0)
+        total = registered.get(unit.id, 0) if registered is not None else sum(bucket.values())
+        if not (total or doing or done):
+            continue
         rows.append(UnitProgress(unit, total, max(0, total - doing - done), doing, done))
     return rows
+
+
+def _team_member_status(round_: Round) -> dict:
+    """Every team member with their unit, and each member's attempt status (None: not started);
+    in a shared-paper round a member takes the status of the team's paper."""
+    members = db.session.execute(
+        select(User, Team.unit_id, Team.id).join(TeamMember, TeamMember.user_id == User.id)
+        .join(Team, TeamMember.team_id == Team.id).where(Team.round_id == round_.id)).all()
+    attempts = db.session.execute(select(Attempt.user_id, Attempt.team_id, Attempt.status)
+                                  .where(Attempt.round_id == round_.id)).all()
+    by_user = {user_id: status for user_id, _, status in attempts}
+    by_team = {team_id: status for _, team_id, status in attempts if team_id}
+    status = {}
+    for user, _, team_id in members:
+        status[user.id] = by_team.get(team_id) if round_.team_scoring == "shared" and team_id in by_team else by_user.get(user.id)
+    return {"members": [(user, unit_id) for user, unit_id, _ in members], "status": status}
+
+
+def paper_total(round_: Round) -> float:
+    """The paper's full marks as set: each section's count × its type's points."""
+    return sum(int(s["count"]) * float(round_.points.get(s["type"], 0)) for s in round_.rules)
+
+
+def sections_availability(sections: list[dict]) -> list[dict]:
+    """For the round form as it is edited: per section, its type (code and Chinese), how many
+    questions it needs and how many the current banks have for it."""
+    rows = []
+    for section, count in available([Section.from_dict(s) for s in sections], question_pool()):
+        rows.append({"type": section.type, "label": SECTION_TYPE_NAMES.get(section.type, "其他题型"),
+                     "need": section.count, "available": count, "short": count < section.count})
+    return rows
+
+
+# The usual three rounds of a new competition, as drafts to adjust (days after creation, hours).
+DEFAULT_ROUNDS = (
+    ("初赛", 7, (9, 17), 30, {"single": 20, "multiple": 10, "judge": 15, "fill": 5}, {}),
+    ("复赛", 14, (9, 11), 60, {"single": 30, "multiple": 15, "judge": 20, "fill": 10}, {}),
+    ("决赛", 21, (9, 11), 30, {"single": 10, "multiple": 10, "judge": 10, "fill": 5},
+     {"team_size": 3, "team_scoring": "sum"}),
+)
+
+
+def create_competition(name: str, with_rounds: bool = True) -> Competition:
+    """A competition, with draft 初赛/复赛/决赛 rounds (dates a week apart from next week, to be
+    adjusted) unless `with_rounds` is False. One transaction."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ServiceError("竞赛名称不能为空，且不超过 200 字")
+    competition = Competition(name=name)
+    db.session.add(competition)
+    db.session.flush()
+    audit.record("competition.create", name, "新建竞赛" + ("，含初赛、复赛、决赛三个轮次" if with_rounds else ""))
+    if with_rounds:
+        today = clock.to_local(clock.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+        for seq, (stage, days, (start, end), minutes, counts, extra) in enumerate(DEFAULT_ROUNDS, start=1):
+            day = today + timedelta(days=days)
+            db.session.add(Round(
+                competition_id=competition.id, seq=seq, stage=stage, name=stage, status="draft",
+                opens_at=clock.from_local(day.replace(hour=start)), closes_at=clock.from_local(day.replace(hour=end)),
+                time_limit_minutes=minutes, rules=[{"type": t, "count": n} for t, n in counts.items()],
+                points=dict(DEFAULT_POINTS), seed=secrets.token_hex(8), team_size=extra.get("team_size"),
+                team_scoring=extra.get("team_scoring")))
+    db.session.commit()
+    return competition
+
+
+def next_stage(competition: Competition) -> str:
+    """The stage a new round of `competition` most likely is: the first of 初赛/复赛/决赛 not used."""
+    used = {r.stage for r in competition.rounds}
+    return next((stage for stage in STAGES if stage not in used), STAGES[-1])

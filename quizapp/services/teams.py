@@ -10,10 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Attempt, Round, Team, TeamMember, Unit
+from ..models import Attempt, Round, Team, TeamMember
 from ..ranking import Result, UnitRow, rank_individuals
 from . import ServiceError, audit, entry
 from .attempts import sweep_expired
+from .units import sorted_units
 
 
 def form_teams(round_: Round, order: list[int] | None = None) -> int:
@@ -47,7 +48,9 @@ def team_leaderboard(round_: Round) -> list[UnitRow]:
     values are separated by time used and submission time like individuals. Teams with no
     finished attempt come last, unranked."""
     sweep_expired(round_.id)
-    teams = db.session.scalars(select(Team).filter_by(round_id=round_.id).join(Unit).order_by(Unit.name)).all()
+    teams = db.session.scalars(select(Team).filter_by(round_id=round_.id)).all()
+    position = {u.id: i for i, u in enumerate(sorted_units())}
+    teams.sort(key=lambda t: position.get(t.unit_id, len(position)))
     attempts = db.session.scalars(select(Attempt).where(Attempt.round_id == round_.id, Attempt.status != "in_progress")).all()
     by_team: dict[int, list[Attempt]] = {}
     member_team = {m.user_id: t.id for t in teams for m in t.members}
