@@ -42,6 +42,7 @@ class UnitRow:
     value: float | None
     registered: int
     took_part: int
+    time_used: int | None = None  # teams only: their tie-break, shown beside the score
 
     @property
     def participation(self) -> float:

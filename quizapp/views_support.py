@@ -51,7 +51,7 @@ def init_app(app) -> None:
         doc_title=doc_title,
         article_label=article_label,
         type_label=lambda qtype: TYPE_LABELS.get(qtype, qtype),
-        score=lambda value: "" if value is None else (f"{value:g}"),
+        score=format_score,
     )
 
     def error_page(code: int, message: str | None = None):

@@ -2,25 +2,47 @@
 import io
 from urllib.parse import quote
 
-from flask import Response, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import organizer_required
 from ..extensions import db
 from ..models import Round
-from ..prizes import LEVELS
+from ..prizes import LEVELS, awarder
 from ..services import ServiceError, advancing, awards
 from ..services.attempts import sweep_expired
 from ..services import results as result_service
 from . import bp
 from .forms import PrizeForm
 
+# by → (Chinese title, ASCII name for the file-name fallback, table builder)
 EXPORTS = {
-    "participant": ("个人排名", lambda r: result_service.export_table(r, "participant")),
-    "unit": ("单位排名", lambda r: result_service.export_table(r, "unit")),
-    "prize-participant": ("个人获奖名单", lambda r: awards.prize_table(r, "participant")),
-    "prize-unit": ("单位获奖名单", lambda r: awards.prize_table(r, "unit")),
-    "qualified": ("晋级名单", advancing.qualified_table),
+    "participant": ("个人排名", "leaderboard", lambda r: result_service.export_table(r, "participant")),
+    "unit": ("单位排名", "unit-leaderboard", lambda r: result_service.export_table(r, "unit")),
+    "prize-participant": ("个人获奖名单", "prizes", lambda r: awards.prize_table(r, "participant")),
+    "prize-unit": ("单位获奖名单", "unit-prizes", lambda r: awards.prize_table(r, "unit")),
+    "qualified": ("晋级名单", "qualified", advancing.qualified_table),
 }
+MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "csv": "text/csv; charset=utf-8"}
+
+
+def table_download(headers: list[str], rows: list[list], widths: list[int], fmt: str, sheet: str,
+                   filename: str, fallback: str) -> Response:
+    """A table as an XLSX or CSV attachment (written by quizapp.spreadsheet, so no cell is a formula).
+
+    The file is named `filename` (Chinese, in RFC 6266's filename*) with `fallback` — plain
+    ASCII such as "round-3-leaderboard.xlsx" — for clients that only read filename="…"
+    (werkzeug's own fallback would strip the Chinese and leave "-.xlsx")."""
+    if fmt == "csv":
+        text = io.StringIO()
+        result_service.write_csv(text, headers, rows)
+        data = text.getvalue().encode("utf-8")
+    else:
+        buffer = io.BytesIO()
+        result_service.write_xlsx(buffer, sheet, headers, rows, widths)
+        data = buffer.getvalue()
+    disposition = f"attachment; filename=\"{fallback}.{fmt}\"; filename*=UTF-8''{quote(f'{filename}.{fmt}', safe='')}"
+    return Response(data, content_type=MIMETYPES[fmt], headers={"Content-Disposition": disposition})
 
 
 @bp.route("/rounds/<int:round_id>/leaderboard")
@@ -35,7 +57,8 @@ def leaderboard(round_id: int):
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     rows = result_service.individual_leaderboard(round_, group=group, sweep=False, offset=(page - 1) * size, limit=size)
     return render_template("organizer/leaderboard.html", round=round_, rows=rows, page=page, pages=pages, total=total,
-                           groups=result_service.unit_groups(), group=group)
+                           groups=result_service.unit_groups(), group=group, headers=result_service.INDIVIDUAL_HEADERS,
+                           rule=result_service.ranking_rule(round_))
 
 
 @bp.route("/rounds/<int:round_id>/units")
@@ -43,8 +66,11 @@ def leaderboard(round_id: int):
 def unit_board(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     group = request.args.get("group") or None
-    return render_template("organizer/units.html", round=round_, rows=result_service.unit_leaderboard(round_, group),
+    prize = awarder((round_.prizes or {}).get("unit"))
+    rows = result_service.unit_leaderboard(round_, group)
+    return render_template("organizer/units.html", round=round_, rows=rows, prizes=[prize(r.rank) for r in rows],
                            method_label=result_service.UNIT_METHOD_LABELS[round_.unit_method],
+                           headers=result_service.unit_headers(round_), rule=result_service.ranking_rule(round_, "unit"),
                            groups=result_service.unit_groups(), group=group)
 
 
@@ -56,20 +82,10 @@ def export(round_id: int):
     fmt = request.args.get("format", "xlsx")
     if by not in EXPORTS or fmt not in ("xlsx", "csv"):
         return render_template("error.html", code=400, message="导出参数无效"), 400
-    label, build = EXPORTS[by]
+    label, ascii_name, build = EXPORTS[by]
     headers, rows, widths = build(round_)
-    title = f"{round_.name}-{label}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        result_service.write_csv(buffer, headers, rows)
-        return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f"attachment; filename=\"export.csv\"; "
-                                                        f"filename*=UTF-8''{quote(title + '.csv')}"})
-    buffer = io.BytesIO()
-    result_service.write_xlsx(buffer, label, headers, rows, widths)
-    buffer.seek(0)
-    return send_file(buffer, as_attachment=True, download_name=f"{title}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return table_download(headers, rows, widths, fmt, label, f"{round_.name}-{label}",
+                          f"round-{round_.id}-{ascii_name}")
 
 
 @bp.route("/rounds/<int:round_id>/prizes", methods=["GET", "POST"])
@@ -93,7 +109,8 @@ def prizes(round_id: int):
             return redirect(url_for("organizer.prizes", round_id=round_.id))
     individual = awards.prize_table(round_, "participant") if round_.prizes else None
     units = awards.prize_table(round_, "unit") if round_.prizes else None
-    return render_template("organizer/prizes.html", round=round_, form=form, individual=individual, units=units)
+    return render_template("organizer/prizes.html", round=round_, form=form, individual=individual, units=units,
+                           rules=(result_service.ranking_rule(round_), result_service.ranking_rule(round_, "unit")))
 
 
 @bp.route("/rounds/<int:round_id>/print/<any(prizes, qualified):what>")
@@ -101,8 +118,9 @@ def prizes(round_id: int):
 def print_list(round_id: int, what: str):
     round_ = db.get_or_404(Round, round_id)
     if what == "qualified":
-        tables = [("晋级名单", *advancing.qualified_table(round_))]
+        tables = [("晋级名单", "", *advancing.qualified_table(round_))]
     else:
-        tables = [("个人获奖名单", *awards.prize_table(round_, "participant")),
-                  ("单位获奖名单" if not round_.is_team else "团体获奖名单", *awards.prize_table(round_, "unit"))]
+        tables = [("个人获奖名单", result_service.ranking_rule(round_), *awards.prize_table(round_, "participant")),
+                  ("单位获奖名单" if not round_.is_team else "团体获奖名单", result_service.ranking_rule(round_, "unit"),
+                   *awards.prize_table(round_, "unit"))]
     return render_template("organizer/print_list.html", round=round_, tables=tables)

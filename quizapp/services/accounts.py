@@ -14,7 +14,6 @@ writes a validated one in one transaction, in bulk. Generated passwords are retu
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import hmac
 import secrets
@@ -28,6 +27,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Unit, User
+from ..spreadsheet import write_csv
 from . import ServiceError, audit
 from .rosters import NumberRule, RosterFileError, RosterReport, RosterRow, read_roster  # noqa: F401 (re-exported)
 
@@ -179,7 +179,6 @@ def _units_for(report: RosterReport) -> dict[str, int]:
 
 
 def write_passwords(issued: list[tuple[RosterRow, str]], path: str | Path) -> None:
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["姓名", "单位", "准考证号", "初始密码"])
-        writer.writerows([row.name, row.unit, row.username, password] for row, password in issued)
+    # quizapp.spreadsheet writes names as text, never as a formula (CSV injection).
+    write_csv(path, ["姓名", "单位", "准考证号", "初始密码"], ([row.name, row.unit, row.username, password]
+                                                         for row, password in issued))

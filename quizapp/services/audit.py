@@ -6,7 +6,7 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock
+from .. import audit_text, clock
 from ..extensions import db
 from ..models import AuditEvent
 
@@ -43,12 +43,20 @@ def recent(limit: int = 200, action: str | None = None) -> list[AuditEvent]:
     return list(db.session.scalars(query))
 
 
+HEADERS = ["时间", "操作人", "操作", "对象", "内容"]
+
+
+def describe(event: AuditEvent) -> str:
+    """The event as one Chinese sentence (quizapp.audit_text), the same on the page and in the export."""
+    return audit_text.describe(event.action, event.target, event.summary, event.details,
+                               ACTIONS.get(event.action, event.action))
+
+
 def export_table(events: list[AuditEvent]) -> tuple[list[str], list[list], list[int]]:
-    headers = ["时间（北京时间）", "操作人", "操作", "对象", "说明", "详情"]
+    """(headers, rows, widths) of the log: the page's columns, times in 北京时间."""
     rows = [
         [clock.to_local(e.at).strftime("%Y-%m-%d %H:%M:%S"), e.actor.name if e.actor else "命令行",
-         ACTIONS.get(e.action, e.action), e.target, e.summary,
-         "；".join(f"{k}: {v}" for k, v in (e.details or {}).items())]
+         ACTIONS.get(e.action, e.action), e.target, describe(e)]
         for e in events
     ]
-    return headers, rows, [20, 14, 12, 30, 40, 60]
+    return list(HEADERS), rows, [20, 14, 12, 30, 90]

@@ -5,7 +5,6 @@ nothing is recomputed from raw answers here. Ranking rules: see quizapp.ranking.
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,9 +12,11 @@ from sqlalchemy import case, func, select
 
 from .. import clock
 from ..extensions import db
+from ..formatting import TIE_RULE, format_duration, score_number
 from ..models import ATTEMPT_STATUSES, Attempt, Round, Unit, User
 from ..prizes import awarder
 from ..ranking import UnitInput, UnitRow, rank_units
+from ..spreadsheet import write_csv, write_xlsx  # noqa: F401 — the writers every export uses (cli, views)
 from .attempts import sweep_expired
 from .teams import team_leaderboard
 from .entry import registered_by_unit
@@ -124,75 +125,48 @@ def unit_groups() -> list[str]:
     return [g for g in db.session.scalars(select(Unit.group_name).distinct().order_by(Unit.group_name)) if g]
 
 
-def format_duration(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}分{secs:02d}秒"
-
-
 def format_time(moment: datetime | None) -> str:
     local = clock.to_local(moment)
     return local.strftime("%Y-%m-%d %H:%M:%S") if local else ""
 
 
-def export_table(round_: Round, by: str) -> tuple[list[str], list[list], list[int]]:
-    """(headers, rows, column widths) of a leaderboard, ready for CSV or XLSX."""
-    if by == "unit" and round_.is_team:
-        headers = ["排名", "队伍", "队伍成绩", "队员人数", "参赛人数"]
-        rows = [[r.rank if r.rank is not None else "—", r.name, r.value if r.value is not None else "",
-                 r.registered, r.took_part] for r in unit_leaderboard(round_)]
-        return headers, rows, [8, 30, 12, 10, 10]
-    if by == "unit":
+INDIVIDUAL_HEADERS = ["排名", "姓名", "准考证号", "单位", "得分", "满分", "用时", "交卷时间", "状态", "奖项"]
+
+
+def unit_headers(round_: Round) -> list[str]:
+    """Column names of the unit (or team) ranking: the page and its exports use these same names."""
+    if round_.is_team:
+        return ["排名", "队伍", "队伍成绩", "用时", "队员", "参赛", "参与率", "奖项"]
+    label = UNIT_METHOD_LABELS[round_.unit_method].replace("k", str(round_.unit_k or "k"))
+    return ["排名", "单位", label, "报名", "参赛", "参与率", "奖项"]
+
+
+def ranking_rule(round_: Round, by: str = "participant") -> str:
+    """The ranking rule in words, shown above every ranking and prize list that has ties decided."""
+    if by == "unit" and not round_.is_team:
         label = UNIT_METHOD_LABELS[round_.unit_method].replace("k", str(round_.unit_k or "k"))
-        headers = ["排名", "单位", label, "报名人数", "参赛人数", "参与率"]
-        rows = [
-            [r.rank if r.rank is not None else "—", r.name, r.value if r.value is not None else "",
-             r.registered, r.took_part, f"{r.participation:.1%}"]
-            for r in unit_leaderboard(round_)
-        ]
-        return headers, rows, [8, 30, 14, 10, 10, 10]
+        return f"排名规则：按{label}从高到低；相同者名次并列；无人参赛的单位列在最后。"
+    return f"排名规则：得分高者在前，{TIE_RULE}；三者都相同则名次并列。"
+
+
+def export_table(round_: Round, by: str) -> tuple[list[str], list[list], list[int]]:
+    """(headers, rows, column widths) of a leaderboard, ready for CSV or XLSX. The headers are
+    the page's column names; scores are numbers formatted like the page (quizapp.formatting)."""
+    if by == "unit":
+        prize = awarder((round_.prizes or {}).get("unit"))
+        rows = []
+        for r in unit_leaderboard(round_):
+            cells = [r.rank if r.rank is not None else "—", r.name, score_number(r.value)]
+            if round_.is_team:
+                cells.append(format_duration(r.time_used))
+            rows.append(cells + [r.registered, r.took_part, f"{r.participation:.1%}", prize(r.rank)])
+        widths = [8, 30, 12, 12, 8, 8, 10, 10] if round_.is_team else [8, 30, 14, 8, 8, 10, 10]
+        return unit_headers(round_), rows, widths
     if by == "participant":
-        headers = ["排名", "姓名", "准考证号", "单位", "得分", "满分", "用时", "交卷时间", "状态"]
         rows = [
-            [r.rank, r.name, r.username, r.unit, r.score, r.max_score, format_duration(r.time_used),
-             format_time(r.submitted_at), r.status]
+            [r.rank if r.rank is not None else "—", r.name, r.username, r.unit, score_number(r.score),
+             score_number(r.max_score), format_duration(r.time_used), format_time(r.submitted_at), r.status, r.prize]
             for r in individual_leaderboard(round_)
         ]
-        return headers, rows, [8, 12, 16, 30, 8, 8, 12, 20, 14]
+        return list(INDIVIDUAL_HEADERS), rows, [8, 12, 16, 30, 8, 8, 12, 20, 10, 10]
     raise ValueError(f"unknown leaderboard: {by}")
-
-
-def write_csv(path_or_stream, headers: list[str], rows: list[list]) -> None:
-    """UTF-8 with BOM, so Excel on Windows shows the Chinese text correctly."""
-    if not hasattr(path_or_stream, "write"):
-        with open(path_or_stream, "w", encoding="utf-8", newline="") as handle:
-            return write_csv(handle, headers, rows)
-    path_or_stream.write("\ufeff")
-    writer = csv.writer(path_or_stream)
-    writer.writerow(headers)
-    writer.writerows(rows)
-
-
-def write_xlsx(path_or_stream, title: str, headers: list[str], rows: list[list], widths: list[int]) -> None:
-    """A streaming (write-only) workbook: Chinese headers in bold, column widths, header frozen."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append(row)
-    workbook.save(path_or_stream)

@@ -73,6 +73,6 @@ def team_leaderboard(round_: Round) -> list[UnitRow]:
     for rank, result in rank_individuals(results):
         team = by_id[result.key]
         took_part = len({a.user_id for a in by_team[team.id]}) if round_.team_scoring != "shared" else len(team.members)
-        rows.append(UnitRow(rank, team.unit_id, team.name, result.score, len(team.members), took_part))
+        rows.append(UnitRow(rank, team.unit_id, team.name, result.score, len(team.members), took_part, result.time_used))
     rows.extend(UnitRow(None, t.unit_id, t.name, None, len(t.members), 0) for t in idle)
     return rows
