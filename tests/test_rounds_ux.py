@@ -285,3 +285,57 @@ def test_favicon_is_linked_and_served(client, organizer):
     assert 'rel="icon"' in client.get("/admin/").get_data(as_text=True)
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and b"<svg" in icon.data
+
+
+@pytest.mark.browser
+def test_round_page_and_form_in_the_browser(app, build):
+    """In Chromium: 30 s later the round page's figures change while a half-typed reason stays;
+    the round form says 「可用 N 道，需要 M 道」 and the total as counts are edited."""
+    import os
+    import shutil
+    import threading
+
+    from playwright.sync_api import expect, sync_playwright
+    from werkzeug.serving import make_server
+
+    from quizapp.clock import utcnow
+
+    from .test_browser import CHROMIUM_FLAGS, sign_in
+
+    build.bank()
+    build.admin()
+    build.participant("20260001", name="王小明")
+    now = utcnow()
+    round_id = build.round(opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(hours=2))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    path = os.environ.get("QUIZAPP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    assert path, "Chromium not found: install Debian's `chromium` package"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+            page = browser.new_page()
+            page.clock.install()
+            sign_in(page, base, "admin")
+            page.goto(f"{base}/admin/rounds/{round_id}")
+            page.locator("summary", has_text="提前结束本轮").click()
+            page.get_by_label("提前结束的原因").fill("停电，半句")
+            assert page.locator('[data-total="finished"]').inner_text() == "0"
+            with app.app_context():
+                round_ = db.session.get(Round, round_id)
+                submit_attempt(start_attempt(round_, db.session.scalar(select(User).filter_by(username="20260001"))))
+            page.clock.run_for(31_000)
+            expect(page.locator('[data-total="finished"]')).to_have_text("1")
+            assert page.get_by_label("提前结束的原因").input_value() == "停电，半句"
+            with app.app_context():
+                competition_id = db.session.get(Round, round_id).competition_id
+            page.goto(f"{base}/admin/competitions/{competition_id}/rounds/new")
+            page.get_by_label("单选题数量").fill("300")
+            page.clock.run_for(1_000)
+            expect(page.locator("#avail-single")).to_contain_text("需要 300 道")
+            assert "可用 4 道" in page.locator("#avail-single").inner_text()
+            assert "试卷共 330 题" in page.locator("#paper-total").inner_text()
+            browser.close()
+    finally:
+        server.shutdown()
