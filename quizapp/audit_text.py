@@ -27,7 +27,9 @@ FIELD_LABELS = {
     "removed": "手动移除", "scheduled_close": "原定结束时间", "minutes": "分钟数", "username": "准考证号",
     "role": "角色", "active": "启用", "per_unit": "每单位前几名", "top_n": "总排名前几名", "min_score": "分数线",
     "fill_to": "递补至", "top_units": "单位排名前几的单位", "individual": "个人奖项", "mode": "设置方式",
-    "type": "题型", "count": "数量", "doc": "出题范围", "difficulty": "难度", "topic": "专题",
+    "type": "题型", "count": "数量", "doc": "出题范围", "difficulty": "难度", "topic": "专题", "topics": "专题",
+    "allow_superseded": "可抽取已废止版本", "allow_mixed_versions": "同一文件不同版本可同卷",
+    "include_superseded": "含已废止版本",
 }
 UNITS = {"time_limit_minutes": " 分钟", "team_size": " 人", "question_count": " 题"}
 VALUE_WORDS = {
@@ -59,6 +61,10 @@ def words(value, key: str = "") -> str:
         if key.endswith("_at"):
             return _local_time(value)
         return VALUE_WORDS.get(key, {}).get(value, value) + UNITS.get(key, "")
+    if key == "rules":
+        return _sections(value)
+    if key == "points" and isinstance(value, dict):
+        return _points(value)
     if isinstance(value, dict):
         return "，".join(f"{label(k)} {words(v, k)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
@@ -79,13 +85,13 @@ def _local_time(text: str) -> str:
     return to_local(moment).strftime("%Y-%m-%d %H:%M")
 
 
-def changes(before: dict, after: dict) -> str:
+def changes(before: dict, after: dict, labels: dict | None = None) -> str:
     """Only what changed, as 「名称 旧 → 新」 joined with ；; "" when nothing did."""
     parts = []
     for key in list(before) + [k for k in after if k not in before]:
         old, new = before.get(key), after.get(key)
         if old != new:
-            parts.append(f"{label(key)} {words(old, key)} → {words(new, key)}")
+            parts.append(f"{(labels or {}).get(key) or label(key)} {words(old, key)} → {words(new, key)}")
     return "；".join(parts)
 
 
@@ -126,21 +132,22 @@ def _after_colon(summary: str) -> str:
 def _attempt(action, target, summary, details):
     person, round_name = _person_in_round(target)
     where = f"在{round_name}" if round_name else ""
+    person = person + " " if not where else person
     if action == "attempt.extend":
         minutes, reason = _minutes_and_reason(summary)
-        text = f"把 {person} {where}的答题时间延长 {minutes} 分钟（原因：{reason}）"
+        text = f"把 {person}{where}的答题时间延长 {minutes} 分钟（原因：{reason}）"
         if details.get("before") and details.get("after"):
             text += f"，截止时间 {details['before']} → {details['after']}"
         return text
     if action == "attempt.reopen":
         minutes, reason = _minutes_and_reason(summary)
-        text = f"重新开放 {person} {where}的试卷 {minutes} 分钟（原因：{reason}）"
+        text = f"重新开放 {person}{where}的试卷 {minutes} 分钟（原因：{reason}）"
         before = details.get("before")
         if isinstance(before, dict):
             text += f"，原为{words(before.get('status'), 'status')}、得分 {words(before.get('score'))}"
         return text
     reason = _after_colon(summary)
-    return f"作废 {person} {where}的成绩（原因：{reason}），得分 {words(details.get('before'))} → 0"
+    return f"作废 {person}{where}的成绩（原因：{reason}），得分 {words(details.get('before'))} → 0"
 
 
 def _round_edit(target, summary, details):
@@ -157,7 +164,7 @@ def _question(action, target, summary, details):
     else:
         change = f"计分方式 {VOID_WORDS.get(details.get('before'), words(details.get('before')))} → " \
                  f"{VOID_WORDS.get(details.get('after'), words(details.get('after')))}"
-    text = f"题目 {target}：{change}（{summary}）"
+    text = f"题目 {target}：{change}（原因：{_after_colon(summary)}）"
     if details.get("rounds"):
         text += f"；涉及轮次：{words(details['rounds'])}"
     return text
@@ -213,11 +220,16 @@ def _sections(rules) -> str:
     for section in rules:
         if isinstance(section, dict):
             part = f"{words(section.get('type'), 'type')} {section.get('count', 0)} 道"
-            extra = {k: v for k, v in section.items() if k not in ("type", "count") and v not in (None, "", [])}
+            extra = {k: v for k, v in section.items() if k not in ("type", "count") and v not in (None, "", [], False)}
             parts.append(part + (f"（{words(extra)}）" if extra else ""))
         else:
             parts.append(words(section))
     return "、".join(parts)
+
+
+def _points(points: dict) -> str:
+    """{"single": 1.0, …} as 「单选题 1 分、…」."""
+    return "、".join(f"{words(k, 'type')} {words(v)} 分" for k, v in points.items())
 
 
 def describe(action: str, target: str, summary: str, details: dict | None, action_label: str = "") -> str:
@@ -233,9 +245,7 @@ def describe(action: str, target: str, summary: str, details: dict | None, actio
         if details.get("rules"):
             text += f"；题目：{_sections(details['rules'])}"
         if isinstance(details.get("points"), dict):
-            points = "、".join(f"{words(k, 'type')} {format_score(v)} 分" for k, v in details["points"].items()
-                               if isinstance(v, (int, float)) and not isinstance(v, bool))
-            text += f"；每题分值：{points}" if points else ""
+            text += f"；每题分值：{_points(details['points'])}"
         return text
     if action == "round.prizes":
         return _prizes(target, details)
@@ -244,7 +254,7 @@ def describe(action: str, target: str, summary: str, details: dict | None, actio
     if action == "advance.confirm":
         return _advance(target, summary, details)
     if action == "person.edit" and isinstance(details.get("before"), dict):
-        changed = changes(details["before"], details.get("after") or {})
+        changed = changes(details["before"], details.get("after") or {}, {"name": "姓名"})
         return f"修改人员 {target}：{changed or '信息未变'}"
     if action in ("person.disable", "person.enable"):
         verb = "停用" if action == "person.disable" else "启用"

@@ -193,4 +193,5 @@ def change_question(question_id: int, action: str):
 def correction_report(correction_id: int):
     correction = db.get_or_404(Correction, correction_id)
     question = db.session.scalar(select(Question).filter_by(qid=correction.qid, is_current=True))
-    return render_template("organizer/correction.html", correction=correction, question=question)
+    return render_template("organizer/correction.html", correction=correction, question=question,
+                           rows=corrections.report_rows(correction.report))

@@ -36,6 +36,23 @@ def record(action: str, target: str, summary: str, **details) -> AuditEvent:
     return event
 
 
+ROUND_SETTINGS = ("name", "stage", "opens_at", "closes_at", "time_limit_minutes", "multiple_rule", "partial_fraction",
+                  "draw_mode", "show_score", "unit_method", "unit_k", "avoid_seen", "team_size", "team_scoring",
+                  "allow_superseded", "allow_mixed_versions", "rules", "points")
+
+
+def round_settings(round_) -> dict:
+    """A round's settings as JSON values for `record(before=…, after=…)`, so the log can say what
+    an edit changed (quizapp.audit_text shows only the differences; times stay UTC here)."""
+    values = {}
+    for key in ROUND_SETTINGS:
+        if not hasattr(round_, key):
+            continue
+        value = getattr(round_, key)
+        values[key] = value.isoformat(" ") if hasattr(value, "isoformat") else value
+    return values
+
+
 def recent(limit: int = 200, action: str | None = None) -> list[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
     if action:

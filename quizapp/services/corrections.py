@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from ..banks.loader import JUDGE_WORDS, OPTION_KEY
 from ..extensions import db
+from ..formatting import format_score, score_number
 from ..models import Attempt, AttemptItem, Correction, Question, Round
 from ..models.banks import VOID_MODES
 from ..ranking import Result, rank_individuals
@@ -117,6 +118,31 @@ def _report(rounds: list[Round], attempt_updates: list[dict]) -> list[dict]:
                                "score_before": row.score, "score_after": score_after,
                                "rank_before": row.rank, "rank_after": rank_after})
     return report
+
+
+def report_rows(report: list[dict] | None) -> list[dict]:
+    """The rows of a stored report to show: only people whose score or rank changed (a row whose
+    score and rank are both the same, as older reports may hold, is left out), each with
+    `score_changed`, `rank_changed` and `change` — the difference in words, e.g.
+    「得分 +2.5；名次 5 → 3（上升 2 名）」."""
+    rows = []
+    for entry in report or []:
+        before, after = score_number(entry.get("score_before")), score_number(entry.get("score_after"))
+        rank_before, rank_after = entry.get("rank_before"), entry.get("rank_after")
+        score_changed, rank_changed = before != after, rank_before != rank_after
+        if not (score_changed or rank_changed):
+            continue
+        parts = []
+        if score_changed:
+            delta = (after or 0) - (before or 0)
+            parts.append(f"得分 {'+' if delta > 0 else '−'}{format_score(abs(delta))}")
+        if rank_changed:
+            text = f"名次 {rank_before or '—'} → {rank_after or '—'}"
+            if rank_before and rank_after:
+                text += f"（{'上升' if rank_after < rank_before else '下降'} {abs(rank_after - rank_before)} 名）"
+            parts.append(text)
+        rows.append({**entry, "score_changed": score_changed, "rank_changed": rank_changed, "change": "；".join(parts)})
+    return rows
 
 
 def _apply(qid: str, kind: str, change, reason: str, old, new) -> Correction:

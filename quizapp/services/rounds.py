@@ -84,7 +84,7 @@ def update_round(round_: Round, spec: RoundSpec) -> None:
     problems = validate_spec(spec)
     if problems:
         raise RoundSpecError(problems)
-    before = {"name": round_.name, "opens_at": str(round_.opens_at), "closes_at": str(round_.closes_at)}
+    before = audit.round_settings(round_)
     if round_.status != "draft":
         if spec.name == round_.name:
             raise ServiceError("轮次开放后只能修改名称")
@@ -97,8 +97,7 @@ def update_round(round_: Round, spec: RoundSpec) -> None:
         round_.points = {**DEFAULT_POINTS, **(spec.points or {})}
         round_.team_size = spec.team_size or None
         round_.team_scoring = (spec.team_scoring or "shared") if spec.team_size else None
-    audit.record("round.edit", round_.name, "修改轮次设置", before=before,
-                 after={"name": round_.name, "opens_at": str(round_.opens_at), "closes_at": str(round_.closes_at)})
+    audit.record("round.edit", round_.name, "修改轮次设置", before=before, after=audit.round_settings(round_))
     db.session.commit()
 
 
