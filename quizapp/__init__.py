@@ -11,7 +11,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     `overrides` replaces configuration values after the environment is read (tests use it).
     Raises quizapp.config.ConfigError when the configuration is unsafe (e.g. no secret key).
     """
-    from . import access, views_support
+    from . import access, validation, views_support
     from .auth.routes import bp as auth_bp
     from .config import load_config
     from .extensions import csrf, db, limiter, login_manager, migrate
@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.session_interface = SessionInterface()
     load_config(app, overrides)
+    validation.init_app(app)  # the bounded URL converters must exist before blueprints add rules
     db.init_app(app)
     migrate.init_app(app, db, directory=str(views_support.MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     csrf.init_app(app)

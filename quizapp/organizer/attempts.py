@@ -1,5 +1,5 @@
 """A round's attempts, one attempt's log, and the exceptions: extend, reopen, invalidate."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from sqlalchemy import select
 
 from ..access import organizer_required
@@ -9,6 +9,7 @@ from ..services import ServiceError, interventions
 from ..services.attempts import remaining_seconds, sweep_expired
 from ..services.units import sorted_units, unit_order
 from ..views_support import form_errors
+from ..validation import query_int
 from . import bp
 from .forms import ExtendForm, ReasonForm
 
@@ -20,7 +21,7 @@ def attempts(round_id: int):
     sweep_expired(round_.id)
     query = (select(Attempt).join(User, Attempt.user_id == User.id).outerjoin(Unit, User.unit_id == Unit.id)
              .where(Attempt.round_id == round_.id).order_by(unit_order(User.unit_id), User.username))
-    unit_id = request.args.get("unit", type=int)
+    unit_id = query_int("unit")
     if unit_id:
         query = query.where(User.unit_id == unit_id)
     rows = db.session.scalars(query).all()

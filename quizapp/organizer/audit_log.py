@@ -1,8 +1,9 @@
 """The audit log, viewable and exportable."""
-from flask import render_template, request
+from flask import render_template
 
 from ..access import organizer_required
 from ..services import audit
+from ..validation import query_choice
 from . import bp
 from .results import table_download
 
@@ -10,7 +11,7 @@ from .results import table_download
 @bp.route("/audit")
 @organizer_required
 def audit_log():
-    action = request.args.get("action") or None
+    action = query_choice("action", audit.ACTIONS)
     events = audit.recent(500, action)
     return render_template("organizer/audit.html", events=events, actions=audit.ACTIONS, action=action,
                            headers=audit.HEADERS, describe=audit.describe)

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (BooleanField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, SubmitField,
                      TextAreaField)
@@ -6,11 +5,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..models import STAGES
 from ..prizes import LEVELS
+from ..validation import AppForm
 
 TYPES = (("single", "单选题"), ("multiple", "多选题"), ("judge", "判断题"), ("fill", "填空题"))
 
 
-class RoundForm(FlaskForm):
+class RoundForm(AppForm):
     """A round's settings. The paper is one section per question type; an optional document
     and difficulty narrow every section. Times are entered in 北京时间."""
 
@@ -55,16 +55,16 @@ class RoundForm(FlaskForm):
         return {qtype: float(getattr(self, f"points_{qtype}").data) for qtype, _ in TYPES}
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(AppForm):
     reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500, message="不能超过 500 字")])
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(AppForm):
     minutes = IntegerField("分钟", default=10, validators=[InputRequired("请填写分钟数"), NumberRange(1, 240, "应在 1–240 分钟之间")])
     reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500, message="不能超过 500 字")])
 
 
-class AdvanceForm(FlaskForm):
+class AdvanceForm(AppForm):
     """An advancement rule and manual changes (one "准考证号 理由" per line)."""
 
     per_unit = IntegerField("每单位前几名", validators=[Optional(), NumberRange(1, 1000)])
@@ -83,38 +83,38 @@ class AdvanceForm(FlaskForm):
                 "fill_to": self.fill_to.data, "top_units": self.top_units.data}
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(AppForm):
     answer = TextAreaField("正确答案", validators=[DataRequired("请填写正确答案"), Length(max=2000)])
     reason = StringField("更正原因", validators=[DataRequired("请填写更正原因"), Length(max=500)])
 
 
-class VoidForm(FlaskForm):
+class VoidForm(AppForm):
     mode = SelectField("处理方式", choices=[("award", "作废，所有人得分"), ("drop", "作废，不计入总分"), ("restore", "恢复正常计分")])
     reason = StringField("原因", validators=[DataRequired("请填写原因"), Length(max=500, message="不能超过 500 字")])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(AppForm):
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=64)])
     unit_id = SelectField("单位", coerce=int, choices=[])
     phone = StringField("手机", validators=[Optional(), Length(max=32)])
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(AppForm):
     file = FileField("名单文件（CSV 或 XLSX）", validators=[FileRequired("请选择文件"), FileAllowed(["csv", "xlsx"], "只接受 CSV 或 XLSX 文件")])
     create_units = SelectField("名单中出现新单位时", choices=[("1", "自动新建单位"), ("0", "作为错误拒绝")])
 
 
-class BankUploadForm(FlaskForm):
+class BankUploadForm(AppForm):
     file = FileField("题库文件（YAML）", validators=[FileRequired("请选择文件"), FileAllowed(["yaml", "yml"], "只接受 .yaml 文件")])
 
 
-class LiaisonForm(FlaskForm):
+class LiaisonForm(AppForm):
     unit_id = SelectField("单位", coerce=int, choices=[])
     username = StringField("用户名", validators=[DataRequired("请填写用户名"), Length(max=64)])
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=64)])
 
 
-class PrizeForm(FlaskForm):
+class PrizeForm(AppForm):
     """Prize settings for individuals and units: counts or rank cut-offs per level."""
 
     individual_mode = SelectField("个人奖项设置方式", choices=[("counts", "按名额"), ("ranks", "按名次线")])

@@ -1,14 +1,15 @@
 """Upload forms for rosters and banks: every message is Chinese and written here, so a bad
 upload never shows WTForms' English defaults."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional, Regexp
 
+from ..validation import AppForm
+
 NUMBER_PREFIX_DEFAULT = "KS"
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(AppForm):
     """A roster file and, for rosters without a 准考证号 column, the numbering rule:
     prefix + a sequence of `number_width` digits continuing after the highest number in use."""
 
@@ -21,7 +22,7 @@ class RosterUploadForm(FlaskForm):
                                 validators=[Optional(), NumberRange(3, 8, "序号位数应在 3–8 之间")])
 
 
-class BankUploadForm(FlaskForm):
+class BankUploadForm(AppForm):
     """One or more YAML bank files, checked together before anything is imported."""
 
     file = MultipleFileField("题库文件（YAML）", validators=[

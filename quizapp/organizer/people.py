@@ -15,6 +15,7 @@ from ..services.accounts import NumberRule, import_roster, read_roster
 from ..services.rosters import MAX_FILE_BYTES
 from ..services.results import unit_groups
 from ..services.units import sorted_units, unit_choices, unit_order
+from ..validation import query_int, query_str
 from ..views_support import form_errors, upload_folder
 from . import bp
 from .forms import LiaisonForm, PersonForm, ReasonForm
@@ -26,7 +27,8 @@ PAGE = 100
 @bp.route("/people")
 @organizer_required
 def people_list():
-    filters = {key: request.args.get(key) or None for key in ("unit", "group", "q", "role")}
+    filters = {key: query_str(key) for key in ("group", "q", "role")}
+    filters["unit"] = str(unit_id) if (unit_id := query_int("unit")) else None
     query = select(User).outerjoin(Unit, User.unit_id == Unit.id).where(User.role != "admin")
     if filters["unit"]:
         query = query.where(User.unit_id == int(filters["unit"]))
@@ -38,7 +40,7 @@ def people_list():
         like = f"%{filters['q']}%"
         query = query.where(or_(User.name.like(like), User.username.like(like)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int("page", 1)
     rows = db.session.scalars(query.order_by(unit_order(User.unit_id), User.username).offset((page - 1) * PAGE).limit(PAGE)).all()
     units = sorted_units()
     return render_template("organizer/people.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),

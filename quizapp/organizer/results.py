@@ -5,6 +5,7 @@ from urllib.parse import quote
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import organizer_required
+from ..validation import query_int, query_str
 from ..extensions import db
 from ..models import Round
 from ..prizes import LEVELS, awarder
@@ -49,12 +50,12 @@ def table_download(headers: list[str], rows: list[list], widths: list[int], fmt:
 @organizer_required
 def leaderboard(round_id: int):
     round_ = db.get_or_404(Round, round_id)
-    group = request.args.get("group") or None
+    group = query_str("group")
     size = current_app.config["LEADERBOARD_PAGE_SIZE"]
     sweep_expired(round_.id)
     total = result_service.individual_count(round_, group)
     pages = max(1, -(-total // size))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(query_int("page", 1), pages)
     rows = result_service.individual_leaderboard(round_, group=group, sweep=False, offset=(page - 1) * size, limit=size)
     return render_template("organizer/leaderboard.html", round=round_, rows=rows, page=page, pages=pages, total=total,
                            groups=result_service.unit_groups(), group=group, headers=result_service.INDIVIDUAL_HEADERS,
@@ -65,7 +66,7 @@ def leaderboard(round_id: int):
 @organizer_required
 def unit_board(round_id: int):
     round_ = db.get_or_404(Round, round_id)
-    group = request.args.get("group") or None
+    group = query_str("group")
     prize = awarder((round_.prizes or {}).get("unit"))
     rows = result_service.unit_leaderboard(round_, group)
     return render_template("organizer/units.html", round=round_, rows=rows, prizes=[prize(r.rank) for r in rows],
@@ -78,8 +79,8 @@ def unit_board(round_id: int):
 @organizer_required
 def export(round_id: int):
     round_ = db.get_or_404(Round, round_id)
-    by = request.args.get("by", "participant")
-    fmt = request.args.get("format", "xlsx")
+    by = query_str("by", "participant")
+    fmt = query_str("format", "xlsx")
     if by not in EXPORTS or fmt not in ("xlsx", "csv"):
         return render_template("error.html", code=400, message="导出参数无效"), 400
     label, ascii_name, build = EXPORTS[by]

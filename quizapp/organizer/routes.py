@@ -3,6 +3,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ..access import organizer_required
+from ..validation import query_str
 from ..auth.forms import PostForm
 from ..banks.docs import DOC_TITLES
 from .. import clock
@@ -179,7 +180,7 @@ def delete_round(round_id: int):
 @organizer_required
 def round_detail(round_id: int):
     round_ = db.get_or_404(Round, round_id)
-    group = request.args.get("group") or None
+    group = query_str("group")
     progress = round_service.round_progress(round_, group)
     return render_template("organizer/round.html", round=round_, progress=progress.units, totals=progress.totals,
                            waiting=progress.waiting, availability=round_service.rule_availability(round_),
@@ -193,7 +194,7 @@ def round_detail(round_id: int):
 def round_progress(round_id: int):
     """The round page's figures as JSON, for its 30-second refresh (the page itself stays)."""
     round_ = db.get_or_404(Round, round_id)
-    progress = round_service.round_progress(round_, request.args.get("group") or None)
+    progress = round_service.round_progress(round_, query_str("group"))
     return jsonify(ok=True, status=round_.phase, status_label=round_.status_label, totals=progress.totals,
                    waiting=len(progress.waiting),
                    units={str(r.unit.id): {"registered": r.registered, "not_started": r.not_started,

@@ -15,6 +15,7 @@ from ..models import Competition, Unit, User
 from ..services import ServiceError, app_settings, people
 from ..services import units as unit_service
 from ..services.results import unit_groups
+from ..validation import query_int
 from ..views_support import upload_folder
 from . import bp
 
@@ -114,10 +115,10 @@ def slips():
             flash(f"参赛人员登录地址已设为 {value}", "info")
         except ServiceError as exc:
             flash(str(exc), "error")
-        return redirect(url_for("organizer.slips", **request.args))
-    unit_id = request.args.get("unit", type=int)
+        return redirect(url_for("organizer.slips", unit=query_int("unit"), competition=query_int("competition")))
+    unit_id = query_int("unit")
     competitions = db.session.scalars(select(Competition).order_by(Competition.id.desc())).all()
-    competition_id = request.args.get("competition", type=int)
+    competition_id = query_int("competition")
     competition = next((c for c in competitions if c.id == competition_id), competitions[0] if competitions else None)
     login_url = app_settings.participant_url()
     return render_template("organizer/slips.html", slips=people.admission_slips(unit_id, competition),
