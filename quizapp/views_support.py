@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import jsonify, render_template, request
+from flask import jsonify, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
 
 from . import clock
 from .banks.docs import article_label, doc_title
 from .banks.loader import TYPE_LABELS
+from .extensions import db
 from .formatting import format_duration, format_score
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -18,8 +21,12 @@ ERROR_MESSAGES = {
     403: "没有权限访问此页面",
     404: "页面不存在",
     405: "请求方法不允许",
+    413: "提交的内容太大（上传文件请不超过规定大小）",
+    429: "请求过于频繁，请稍后再试",
     500: "服务器内部错误，请稍后重试",
+    503: "服务暂时不可用，请稍后刷新",
 }
+DATABASE_DOWN = "数据库暂时无法连接，请稍后刷新"
 
 # Everything is served by the app itself: no inline script, no other host.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -41,7 +48,10 @@ def upload_folder() -> Path:
 
 
 def wants_json() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
+    """Whether an error should answer JSON: requests of the page's scripts (a JSON body, or
+    Accept: application/json) and the quiz's API paths, whatever they send."""
+    return (request.is_json or request.accept_mimetypes.best == "application/json"
+            or request.path.endswith(("/answers", "/clock")))
 
 
 def init_app(app) -> None:
@@ -55,13 +65,37 @@ def init_app(app) -> None:
     )
 
     def error_page(code: int, message: str | None = None):
+        """The error answer, built without the database (error.html needs no user and no
+        context processor runs), so it still renders when the database is what failed."""
         message = message or ERROR_MESSAGES.get(code, "出错了")
         if wants_json():
             return jsonify(ok=False, error=message), code
-        return render_template("error.html", code=code, message=message), code
+        # Straight from the Jinja environment: render_template would run the context
+        # processors, and Flask-Login's loads current_user from the database.
+        return app.jinja_env.get_template("error.html").render(code=code, message=message), code
+
+    def http_error(exc: HTTPException):
+        # A description given at abort() is ours and Chinese; werkzeug's defaults are English.
+        own = exc.description if exc.description != type(exc).description else None
+        return error_page(exc.code, own)
 
     for code in ERROR_MESSAGES:
-        app.register_error_handler(code, lambda exc, code=code: error_page(code))
+        app.register_error_handler(code, http_error)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_down(exc):
+        """The database refused or dropped the connection (restart, crash, network): 503, and
+        the session is discarded so the next request starts with a fresh connection."""
+        app.logger.error("数据库不可用：%s", exc)
+        try:
+            db.session.remove()
+        except Exception:  # noqa: BLE001 — the connection is already gone; nothing to keep
+            pass
+        response, code = error_page(503, DATABASE_DOWN)
+        response = app.make_response((response, code))
+        response.headers["Retry-After"] = "10"
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
