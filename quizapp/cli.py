@@ -73,20 +73,23 @@ def bank_lint(paths, sources):
 
 @bank_group.command("stats")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--sources", type=click.Path(exists=True, file_okay=False), help="原文目录：列出没有题目的条文")
 @friendly
-def bank_stats(paths):
-    """按题库统计题型、难度和专题（章）的题目数量，用来判断组卷规则能否抽出。"""
+def bank_stats(paths, sources):
+    """按文件和版本统计：各章各题型题数、难度、没有题目的条文、答案字母分布。"""
     from .banks.lint import lint_paths
-    from .banks.stats import format_stats
+    from .banks.sources import load_sources
+    from .banks.stats import editions, format_edition
 
     files, errors = lint_paths(paths or [str(PROJECT_DIR / "question_banks")])
-    for bank in files:
-        for line in format_stats(bank):
+    docs = load_sources(sources) if sources else None
+    for edition in editions(files):
+        for line in format_edition(edition, docs):
             click.echo(line)
         click.echo("")
     click.echo(f"合计：{len(files)} 个题库，{sum(len(f.questions) for f in files)} 道题")
     if errors:
-        raise click.ClickException(f"有 {len(errors)} 处格式错误，统计只含可读取的题目；请运行 quizapp bank lint")
+        raise click.ClickException(f"有 {len(errors)} 处错误，统计只含可读取的题目；请运行 quizapp bank lint")
 
 
 @bank_group.command("import")

@@ -21,14 +21,14 @@ def write(tmp_path, body: str, name="bank.yaml") -> Path:
     return path
 
 
-HEADER = "bank:\n  id: t\n  title: 测试\nquestions:\n"
+HEADER = "bank:\n  id: t\n  title: 测试\n  document: 监察法\n  version: \"2024\"\n  in_force: true\nquestions:\n"
 
 
 def question(qid="q-1", **fields) -> str:
     base = {
         "id": qid, "type": "单选", "topic": "总则", "difficulty": 1, "stem": f"题干 {qid}（  ）",
         "options": {"A": "甲", "B": "乙"}, "answer": "A", "explanation": "因为。",
-        "source": {"doc": "jianchafa-2018", "article": 7, "basis": "中华人民共和国国家监察委员会是最高监察机关。"},
+        "source": {"doc": "jianchafa-2024", "article": 7, "basis": "中华人民共和国国家监察委员会是最高监察机关。"},
     }
     base.update(fields)
     text = yaml.safe_dump([base], allow_unicode=True, sort_keys=False)
@@ -43,8 +43,8 @@ def test_sample_bank_loads_with_canonical_answers():
     assert by_id["t-0001"].answer == "A"
     assert by_id["t-0006"].answer == ["A", "B", "C"]
     assert by_id["t-0009"].answer is False and by_id["t-0010"].answer is False
-    assert by_id["t-0012"].answer == [["国有企业", "国企"], ["管理"]]
-    assert by_id["t-0001"].line == 6 and by_id["t-0002"].line > by_id["t-0001"].line
+    assert by_id["t-0012"].answer == [["管理", "经营管理"], ["管理"]]
+    assert by_id["t-0001"].line == 9 and by_id["t-0002"].line > by_id["t-0001"].line
 
 
 def test_sample_bank_matches_json_schema():
@@ -140,7 +140,7 @@ def test_each_citation_rule(tmp_path, sources, fields, message):
         body = body.replace("    options:\n      A: 甲\n      B: 乙\n", "")
     _, errors = lint_paths([write(tmp_path, body)], sources)
     assert any(message in e.message for e in errors), [str(e) for e in errors]
-    assert all(e.qid == "c-1" and e.line == 5 for e in errors)
+    assert all(e.qid == "c-1" and e.line == 8 for e in errors)
 
 
 def test_basis_ignores_whitespace_but_not_punctuation(sources):

@@ -93,7 +93,7 @@ def test_create_open_and_close_a_round_through_forms(app, client, build, clock):
         "csrf_token": csrf_from(form_page), "stage": "初赛", "name": "表单初赛",
         "opens_at": local_start.strftime("%Y-%m-%dT%H:%M"),
         "closes_at": (local_start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-        "time_limit_minutes": "20", "doc": "jianchafa-2018", "difficulty": "",
+        "time_limit_minutes": "20", "doc": "jianchafa-2024", "difficulty": "",
         "count_single": "3", "count_multiple": "1", "count_judge": "2", "count_fill": "0",
         "points_single": "1", "points_multiple": "2", "points_judge": "1", "points_fill": "2",
         "multiple_rule": "partial", "draw_mode": "fixed", "show_score": "on_submit", "unit_method": "mean", "unit_k": "",
@@ -104,7 +104,7 @@ def test_create_open_and_close_a_round_through_forms(app, client, build, clock):
     with app.app_context():
         round_ = db.session.get(Round, round_id)
         assert round_.opens_at == START and round_.status == "draft" and round_.draw_mode == "fixed"
-        assert round_.rules[0] == {"type": "single", "count": 3, "doc": "jianchafa-2018"}
+        assert round_.rules[0] == {"type": "single", "count": 3, "doc": "jianchafa-2024"}
     token = csrf_from(client.get(f"/admin/rounds/{round_id}").get_data(as_text=True))
     assert client.post(f"/admin/rounds/{round_id}/open").status_code == 400  # no CSRF token
     client.post(f"/admin/rounds/{round_id}/open", data={"csrf_token": token})

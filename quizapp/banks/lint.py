@@ -2,7 +2,8 @@
 texts — that every citation exists and its basis is verbatim in the cited article.
 
 Contract: `lint_paths(paths, sources)` returns (bank files, errors). The errors list is empty
-exactly when every file may be imported; each error names file, line and question id.
+exactly when every file may be imported; each error names file, line and question id. The
+writing rules (key letters, give-aways, versions, near-duplicates) are in `quality`.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from ..text import normalize_answer
 from .loader import BankError, BankFile, Question, load_bank
+from .quality import quality_errors
 from .sources import SourceDoc, squash
 
 
@@ -28,6 +30,7 @@ def lint_paths(paths, sources: dict[str, SourceDoc] | None = None) -> tuple[list
     files = [load_bank(p) for p in bank_paths(paths)]
     errors = [e for f in files for e in f.errors]
     errors.extend(cross_file_errors(files))
+    errors.extend(quality_errors(files, sources))
     if sources is not None:
         for bank in files:
             for question in bank.questions:

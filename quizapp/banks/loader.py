@@ -64,20 +64,33 @@ class Question:
     source_article: str
     source_basis: str
     line: int = 0
+    group: str = ""  # questions of one group never share a paper (near-duplicates, give-aways)
 
     def content_hash(self) -> str:
-        """Digest of everything a participant or a scorer sees; the line number is excluded."""
+        """Digest of everything a participant or a scorer sees, and of the draw group when set
+        (so regrouping reaches the database); the line number is excluded. A question without
+        a group hashes as it did before groups existed."""
         data = asdict(self)
         data.pop("line")
+        if not data["group"]:
+            data.pop("group")
         raw = json.dumps(data, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 @dataclass
 class BankFile:
+    """One bank file. `document`/`version` name the text it asks about (e.g. 监察法, 2024);
+    `in_force` False marks a superseded version, which rounds draw only when asked to, and
+    `superseded_by` names the bank of the version in force."""
+
     path: str
     bank_id: str = ""
     title: str = ""
+    document: str = ""
+    version: str = ""
+    in_force: bool = True
+    superseded_by: str = ""
     questions: list[Question] = field(default_factory=list)
     errors: list[BankError] = field(default_factory=list)
 
@@ -201,6 +214,28 @@ def _read_header(header, result: BankFile, fail) -> None:
         fail(1, "", "bank.title 不能为空")
     else:
         result.title = title.strip()
+    document, version, in_force = header.get("document"), header.get("version"), header.get("in_force")
+    if not isinstance(document, str) or not document.strip() or len(document) > 100:
+        fail(1, "", "bank.document 必须写明所考文件的名称（不超过 100 字），如 监察法、纪律处分条例")
+    else:
+        result.document = document.strip()
+    if isinstance(version, int) and not isinstance(version, bool):
+        version = str(version)
+    if not isinstance(version, str) or not version.strip() or len(version) > 32:
+        fail(1, "", "bank.version 必须写明文件的版本，如 \"2024\"")
+    else:
+        result.version = version.strip()
+    if not isinstance(in_force, bool):
+        fail(1, "", "bank.in_force 必须是 true（现行有效）或 false（已被新版本取代）")
+    else:
+        result.in_force = in_force
+    superseded_by = header.get("superseded_by")
+    if superseded_by is not None and (not isinstance(superseded_by, str) or not BANK_ID.match(superseded_by)):
+        fail(1, "", "bank.superseded_by 应为取代它的题库 id，如 jianchafa-2024")
+    elif in_force is False and not superseded_by:
+        fail(1, "", "已失效的版本（in_force: false）必须用 superseded_by 写明取代它的题库 id")
+    else:
+        result.superseded_by = superseded_by or ""
 
 
 def _text(item: dict, key: str) -> str | None:
@@ -235,6 +270,9 @@ def _read_question(item, line: int, fail) -> Question | None:
         if fields[key] is None:
             bad(f"缺少 {label}")
     source = _read_source(item.get("source"), bad)
+    group = item.get("group")
+    if group is not None and (not isinstance(group, str) or not QUESTION_ID.match(group)):
+        bad("group 只能由字母、数字、连字符和下划线组成")
     options, answer = [], None
     if qtype is not None:
         options, answer = _read_answer(qtype, item, fields["stem"] or "", bad)
@@ -246,6 +284,7 @@ def _read_question(item, line: int, fail) -> Question | None:
         qid=qid, type=qtype, topic=fields["topic"], difficulty=difficulty, stem=fields["stem"],
         options=options, answer=answer, explanation=fields["explanation"],
         source_doc=source[0], source_article=source[1], source_basis=source[2], line=line,
+        group=group or "",
     )
 
 

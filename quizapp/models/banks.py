@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -13,10 +14,18 @@ VOID_MODES = {"award": "作废，所有人得分", "drop": "作废，不计入�
 
 
 class Bank(db.Model):
+    """A bank file as imported. `document`/`version` name the text it asks about; a bank whose
+    version is no longer `in_force` (superseded by `superseded_by`) is drawn only by rounds
+    that ask for it explicitly (quizapp.papers)."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     file_name: Mapped[str] = mapped_column(String(255))
+    document: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    in_force: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    superseded_by: Mapped[str | None] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -48,6 +57,8 @@ class Question(db.Model):
     source_doc: Mapped[str] = mapped_column(String(64))
     source_article: Mapped[str] = mapped_column(String(16))
     source_basis: Mapped[str] = mapped_column(Text)
+    # Questions of one group never share a paper (near-duplicates, pairs that give each other away).
+    draw_group: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     bank: Mapped[Bank] = relationship()

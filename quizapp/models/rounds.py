@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -52,6 +53,10 @@ class Round(db.Model):
     partial_fraction: Mapped[float] = mapped_column(Float, default=0.5)
     draw_mode: Mapped[str] = mapped_column(String(10), default="random")
     avoid_seen: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Versions (quizapp.papers): superseded versions only where a rule names them and this is
+    # ticked; two versions of one document on one paper only if the second box is ticked too.
+    allow_superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    allow_mixed_versions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     seed: Mapped[str] = mapped_column(String(64))
     show_score: Mapped[str] = mapped_column(String(16), default="after_close")
     unit_method: Mapped[str] = mapped_column(String(10), default="mean")

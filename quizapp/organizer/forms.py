@@ -40,6 +40,8 @@ class RoundForm(AppForm):
     unit_method = SelectField("单位排名方式", choices=[("mean", "参赛人员平均分"), ("sum", "参赛人员总分"), ("best_k", "前 k 名平均分")])
     unit_k = IntegerField("k（前 k 名）", validators=[Optional(), NumberRange(1, 100, "应在 1–100 之间")])
     avoid_seen = BooleanField("尽量避开参赛人员在前几轮做过的题", default=True)
+    allow_superseded = BooleanField("允许抽取已失效的版本（如 2018 年《监察法》）")
+    allow_mixed_versions = BooleanField("允许同一文件的新旧版本出现在同一份试卷上")
     team_size = IntegerField("团体赛每队人数（个人赛留空）", validators=[Optional(), NumberRange(1, 10, "应在 1–10 之间")])
     team_scoring = SelectField("团体赛计分", default="shared", choices=[("shared", "全队共答一份试卷"), ("sum", "队员个人得分之和"), ("mean", "队员个人得分平均")])
     submit = SubmitField("保存轮次")

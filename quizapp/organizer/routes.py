@@ -5,7 +5,6 @@ from sqlalchemy import func, select
 from ..access import organizer_required
 from ..validation import query_str
 from ..auth.forms import PostForm
-from ..banks.docs import DOC_TITLES
 from .. import clock
 from ..clock import from_local, to_local
 from ..extensions import db
@@ -45,11 +44,11 @@ def _round_form(round_: Round | None = None, competition: Competition | None = N
     form = RoundForm(obj=None)
     if round_ is None and competition is not None and request.method == "GET":
         form.stage.data = form.name.data = round_service.next_stage(competition)
-    docs = db.session.scalars(select(Question.source_doc).where(Question.is_current.is_(True)).distinct()).all()
-    form.doc.choices = [("", "全部题库")] + [(d, DOC_TITLES.get(d, d)) for d in sorted(docs)]
+    form.doc.choices = [("", "全部现行有效的题库")] + round_service.doc_choices()
     if round_ is not None and request.method == "GET":
         for field in ("stage", "name", "time_limit_minutes", "multiple_rule", "draw_mode", "show_score",
-                      "unit_method", "unit_k", "avoid_seen", "team_size", "team_scoring"):
+                      "unit_method", "unit_k", "avoid_seen", "team_size", "team_scoring", "allow_superseded",
+                      "allow_mixed_versions"):
             getattr(form, field).data = getattr(round_, field)
         form.team_scoring.data = round_.team_scoring or "shared"
         form.opens_at.data, form.closes_at.data = to_local(round_.opens_at), to_local(round_.closes_at)
@@ -70,6 +69,7 @@ def _spec(form: RoundForm, competition_id: int) -> round_service.RoundSpec:
         points=form.points(), multiple_rule=form.multiple_rule.data, draw_mode=form.draw_mode.data,
         show_score=form.show_score.data, unit_method=form.unit_method.data, unit_k=form.unit_k.data,
         avoid_seen=form.avoid_seen.data, team_size=form.team_size.data, team_scoring=form.team_scoring.data,
+        allow_superseded=form.allow_superseded.data, allow_mixed_versions=form.allow_mixed_versions.data,
     )
 
 
@@ -84,10 +84,13 @@ def _render_form(form: RoundForm, competition: Competition, round_: Round | None
     sections = [{"type": t, "count": n, "doc": form.doc.data or None,
                  "difficulty": int(form.difficulty.data) if form.difficulty.data in ("1", "2", "3") else None}
                 for t, n in counts.items() if n]
-    avail = {row["type"]: row for row in round_service.sections_availability(sections)}
+    superseded = bool(form.allow_superseded.data)
+    avail = {row["type"]: row for row in round_service.sections_availability(
+        [{**s, "include_superseded": superseded} for s in sections])}
+    versions = round_service.rule_version_problems(sections, superseded, bool(form.allow_mixed_versions.data))
     total = {"questions": sum(counts.values()), "points": round(sum(counts[t] * points[t] for t in counts), 2)}
     return render_template("organizer/round_form.html", form=form, competition=competition, round=round_,
-                           types=TYPES, avail=avail, total=total)
+                           types=TYPES, avail=avail, total=total, version_problems=versions)
 
 
 def _show_problems(form: RoundForm, exc: ServiceError) -> None:
@@ -111,6 +114,7 @@ def availability():
         return jsonify(ok=False, error="请求格式不正确"), 400
     doc = data.get("doc") if isinstance(data.get("doc"), str) else ""
     difficulty = str(data.get("difficulty") or "")
+    superseded, mixed = data.get("allow_superseded") is True, data.get("allow_mixed_versions") is True
     sections = []
     for qtype, _ in TYPES:
         count = data["counts"].get(qtype)
@@ -118,7 +122,9 @@ def availability():
         if count and 0 < count <= 500:
             sections.append({"type": qtype, "count": count, "doc": doc[:100] or None,
                              "difficulty": int(difficulty) if difficulty in ("1", "2", "3") else None})
-    return jsonify(ok=True, sections=round_service.sections_availability(sections))
+    return jsonify(ok=True, sections=round_service.sections_availability(
+        [{**s, "include_superseded": superseded} for s in sections]),
+        versions=round_service.rule_version_problems(sections, superseded, mixed))
 
 
 def _int(value) -> int:

@@ -85,7 +85,7 @@ def _row(bank_id: int, q, digest: str, version: int) -> dict:
     return dict(bank_id=bank_id, qid=q.qid, version=version, is_current=True, disabled=False, content_hash=digest,
                 type=q.type, topic=q.topic, difficulty=q.difficulty, stem=q.stem, options=q.options, answer=q.answer,
                 explanation=q.explanation, source_doc=q.source_doc, source_article=q.source_article,
-                source_basis=q.source_basis, created_at=utcnow())
+                source_basis=q.source_basis, draw_group=q.group or None, created_at=utcnow())
 
 
 def preview_changes(files: list[BankFile]) -> ImportReport:
@@ -107,9 +107,10 @@ def preview_changes(files: list[BankFile]) -> ImportReport:
 def _upsert_bank(bank_file: BankFile) -> Bank:
     bank = db.session.scalar(select(Bank).filter_by(slug=bank_file.bank_id))
     if bank is None:
-        bank = Bank(slug=bank_file.bank_id, title=bank_file.title, file_name=Path(bank_file.path).name)
+        bank = Bank(slug=bank_file.bank_id)
         db.session.add(bank)
-        db.session.flush()
-    else:
-        bank.title, bank.file_name = bank_file.title, Path(bank_file.path).name
+    bank.title, bank.file_name = bank_file.title, Path(bank_file.path).name
+    bank.document, bank.version = bank_file.document, bank_file.version
+    bank.in_force, bank.superseded_by = bank_file.in_force, bank_file.superseded_by or None
+    db.session.flush()
     return bank

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import case, delete, func, insert, select, text
 
 from ..extensions import db
-from ..models import Attempt, AttemptItem, PreparedPaper, Question, Round, Team, User
+from ..models import Attempt, AttemptItem, Bank, PreparedPaper, Question, Round, Team, User
 from ..papers import Drawer, PaperRuleError, PoolQuestion, Section
 from ..scoring import ScoringRules, max_score
 from . import ServiceError, entry
@@ -39,16 +39,19 @@ def question_pool() -> list[PoolQuestion]:
     fingerprint = tuple(db.session.execute(
         select(func.count(), func.max(Question.id), func.count(Question.void),
                func.sum(case((Question.disabled.is_(True), 1), else_=0)))
-    ).one())
+    ).one()) + tuple(db.session.execute(  # a bank's version can be marked superseded on re-import
+        select(func.count(), func.sum(case((Bank.in_force.is_(True), 1), else_=0)))).one())
     cached = _POOL_CACHE.get(str(db.engine.url))
     if cached and cached[0] == fingerprint:
         return cached[1]
     rows = db.session.execute(
         select(Question.id, Question.type, Question.topic, Question.difficulty, Question.source_doc,
-               Question.options, Question.qid).where(*usable)
+               Question.options, Question.qid, Question.draw_group, Bank.in_force, Bank.document, Bank.version)
+        .join(Bank, Bank.id == Question.bank_id).where(*usable)
     )
     pool = [PoolQuestion(r.id, r.type, r.topic, r.difficulty, r.source_doc,
-                         tuple(key for key, _ in r.options), r.qid) for r in rows]
+                         tuple(key for key, _ in r.options), r.qid, r.draw_group or "", r.in_force,
+                         r.document or r.source_doc, r.version or "") for r in rows]
     _POOL_CACHE[str(db.engine.url)] = (fingerprint, pool)
     return pool
 

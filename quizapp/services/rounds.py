@@ -5,13 +5,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from .. import clock
+from ..banks.docs import doc_title
 from ..extensions import db
-from ..models import STAGES, Attempt, Competition, Round, Team, TeamMember, Unit, User
+from ..models import STAGES, Attempt, Bank, Competition, Question, Round, Team, TeamMember, Unit, User
 from ..models.rounds import TEAM_SCORING
-from ..papers import SECTION_TYPE_NAMES, Section, available, check_rules
+from ..papers import SECTION_TYPE_NAMES, Section, available, check_rules, version_problems
 from ..ranking import UNIT_METHODS
 from ..scoring import DEFAULT_POINTS, MULTIPLE_RULES
 from . import ServiceError, audit, entry
@@ -41,6 +42,13 @@ class RoundSpec:
     avoid_seen: bool = True
     team_size: int | None = None
     team_scoring: str | None = None
+    # Versions (quizapp.papers): draw superseded versions too; let two versions share a paper.
+    allow_superseded: bool = False
+    allow_mixed_versions: bool = False
+
+    def rules(self) -> list[dict]:
+        """The sections as stored, each saying whether it may draw superseded versions."""
+        return [Section.from_dict({**s, "include_superseded": self.allow_superseded}).to_dict() for s in self.sections]
 
 
 class RoundSpecError(ServiceError):
@@ -64,7 +72,7 @@ def create_round(spec: RoundSpec) -> Round:
     round_ = Round(
         competition_id=competition.id, seq=seq, stage=spec.stage, name=spec.name, status="draft",
         opens_at=spec.opens_at, closes_at=spec.closes_at, time_limit_minutes=spec.time_limit_minutes,
-        rules=[Section.from_dict(s).to_dict() for s in spec.sections],
+        rules=spec.rules(), allow_superseded=spec.allow_superseded, allow_mixed_versions=spec.allow_mixed_versions,
         points={**DEFAULT_POINTS, **(spec.points or {})}, multiple_rule=spec.multiple_rule,
         partial_fraction=spec.partial_fraction, draw_mode=spec.draw_mode, seed=secrets.token_hex(8),
         show_score=spec.show_score, unit_method=spec.unit_method, unit_k=spec.unit_k,
@@ -91,9 +99,10 @@ def update_round(round_: Round, spec: RoundSpec) -> None:
         round_.name = spec.name
     else:
         for key in ("stage", "name", "opens_at", "closes_at", "time_limit_minutes", "multiple_rule",
-                    "partial_fraction", "draw_mode", "show_score", "unit_method", "unit_k", "avoid_seen"):
+                    "partial_fraction", "draw_mode", "show_score", "unit_method", "unit_k", "avoid_seen",
+                    "allow_superseded", "allow_mixed_versions"):
             setattr(round_, key, getattr(spec, key))
-        round_.rules = [Section.from_dict(s).to_dict() for s in spec.sections]
+        round_.rules = spec.rules()
         round_.points = {**DEFAULT_POINTS, **(spec.points or {})}
         round_.team_size = spec.team_size or None
         round_.team_scoring = (spec.team_scoring or "shared") if spec.team_size else None
@@ -152,7 +161,11 @@ def open_round(round_: Round) -> int:
     banks cannot satisfy its paper rules. Returns the number of papers drawn."""
     if round_.status != "draft":
         raise ServiceError("只有未开放的轮次可以开放")
-    shortfalls = check_rules([Section.from_dict(s) for s in round_.rules], question_pool())
+    sections, pool = [Section.from_dict(s) for s in round_.rules], question_pool()
+    problems = version_problems(sections, pool, round_.allow_mixed_versions)
+    if problems:
+        raise ServiceError("组卷规则不能开放：" + "；".join(problems))
+    shortfalls = check_rules(sections, pool)
     if shortfalls:
         raise ServiceError("题库不足，不能开放：" + "；".join(shortfalls))
     round_.status = "open"
@@ -292,6 +305,22 @@ def _team_member_status(round_: Round) -> dict:
 def paper_total(round_: Round) -> float:
     """The paper's full marks as set: each section's count × its type's points."""
     return sum(int(s["count"]) * float(round_.points.get(s["type"], 0)) for s in round_.rules)
+
+
+def doc_choices() -> list[tuple[str, str]]:
+    """The round form's 出题范围 options: every cited source with its document's version, a
+    superseded one marked so an organizer sees what choosing it means."""
+    rows = db.session.execute(
+        select(Question.source_doc, func.min(case((Bank.in_force.is_(True), 1), else_=0)))
+        .join(Bank, Bank.id == Question.bank_id).where(Question.is_current.is_(True)).group_by(Question.source_doc)
+    ).all()
+    return [(doc, doc_title(doc) + ("" if in_force else "（已失效版本）")) for doc, in_force in sorted(rows)]
+
+
+def rule_version_problems(sections: list[dict], allow_superseded: bool, allow_mixed: bool) -> list[str]:
+    """What the versions rule says of these sections as the form would store them."""
+    parsed = [Section.from_dict({**s, "include_superseded": allow_superseded}) for s in sections]
+    return version_problems(parsed, question_pool(), allow_mixed)
 
 
 def sections_availability(sections: list[dict]) -> list[dict]:

@@ -44,19 +44,38 @@
     });
   }
 
+  function ticked(name) {
+    var box = form.querySelector('[name="' + name + '"]');
+    return !!(box && box.checked);
+  }
+
+  // The versions rule's messages (a superseded version chosen without the box, two versions mixed).
+  function showVersions(problems) {
+    var list = document.getElementById("version-problems");
+    if (!list) return;
+    list.textContent = "";
+    problems.forEach(function (text) {
+      var item = document.createElement("li");
+      item.textContent = text;
+      list.appendChild(item);
+    });
+  }
+
   function check() {
     var counts = {};
     types.forEach(function (type) { counts[type] = count(type); });
     fetch(form.dataset.availabilityUrl, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token ? token.value : "" },
-      body: JSON.stringify({ doc: value("doc"), difficulty: value("difficulty"), counts: counts })
+      body: JSON.stringify({ doc: value("doc"), difficulty: value("difficulty"), counts: counts,
+                             allow_superseded: ticked("allow_superseded"), allow_mixed_versions: ticked("allow_mixed_versions") })
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (!response.ok || type.indexOf("application/json") < 0) throw new Error("bad reply");
       return response.json();
     }).then(function (data) {
-      if (data && data.ok) showAvailability(data.sections || []); else throw new Error("bad body");
+      if (data && data.ok) { showAvailability(data.sections || []); showVersions(data.versions || []); }
+      else throw new Error("bad body");
     }).catch(function () {
       types.forEach(function (type) {
         var out = document.getElementById("avail-" + type);
@@ -68,7 +87,8 @@
   function changed(event) {
     showTotal();
     var name = event && event.target ? event.target.name || "" : "";
-    if (event && name.indexOf("count_") !== 0 && name !== "doc" && name !== "difficulty") return;
+    if (event && name.indexOf("count_") !== 0 && name !== "doc" && name !== "difficulty"
+        && name !== "allow_superseded" && name !== "allow_mixed_versions") return;
     clearTimeout(timer);
     timer = setTimeout(check, 300);
   }
