@@ -6,12 +6,13 @@ Models hold data and small derived properties only; the rules live in the pure m
 from .attempts import ATTEMPT_STATUSES, Attempt, AttemptEvent, AttemptItem, PreparedPaper
 from .audit import AuditEvent
 from .banks import Bank, Correction, Question
+from .health import HealthReport
 from .people import ROLES, Unit, User
 from .rounds import ROUND_STATUSES, STAGES, Competition, Round, RoundEntrant, Team, TeamMember
 from .settings import AppSetting
 
 __all__ = [
     "ATTEMPT_STATUSES", "ROLES", "AppSetting", "ROUND_STATUSES", "STAGES", "Attempt", "AttemptEvent", "AttemptItem",
-    "AuditEvent", "Bank", "Competition", "Correction", "PreparedPaper", "Question", "Round", "RoundEntrant", "Team",
-    "TeamMember", "Unit", "User",
+    "AuditEvent", "Bank", "Competition", "Correction", "HealthReport", "PreparedPaper", "Question", "Round",
+    "RoundEntrant", "Team", "TeamMember", "Unit", "User",
 ]
