@@ -97,22 +97,22 @@ class _Problems:
 
     def __init__(self, file_name: str):
         self.file_name = file_name
-        self.kinds: dict[str, tuple[list[int], list[str]]] = {}
+        self.kinds: dict[str, tuple[list[int], dict[str, None]]] = {}
 
     def add(self, kind: str, line: int, detail: str = "") -> None:
         """`kind` may hold "{}" where the details go; otherwise they follow a colon."""
-        lines, details = self.kinds.setdefault(kind, ([], []))
-        if line not in lines:
+        lines, details = self.kinds.setdefault(kind, ([], {}))
+        if not lines or lines[-1] != line:  # rows arrive in file order
             lines.append(line)
-        if detail and detail not in details:
-            details.append(detail)
+        if detail:
+            details.setdefault(detail)  # a dict: ordered, and O(1) for 60,000 rows
 
     def messages(self) -> list[str]:
         out = []
         for kind, (lines, details) in self.kinds.items():
             shown = "、".join(str(n) for n in lines[:MAX_LISTED_ROWS])
             more = f" 等 {len(lines)} 行" if len(lines) > MAX_LISTED_ROWS else ""
-            extra = "、".join(details[:10]) + (f" 等 {len(details)} 处" if len(details) > 10 else "")
+            extra = "、".join(list(details)[:10]) + (f" 等 {len(details)} 处" if len(details) > 10 else "")
             text = kind.format(extra) if "{}" in kind else kind + (f"：{extra}" if extra else "")
             out.append(f"{self.file_name} 第 {shown}{more} 行：{text}")
         return out
@@ -200,7 +200,8 @@ def _check_against_database(report: RosterReport, create_units: bool, problems: 
         same_person.setdefault(key, row.line)
         if row.unit not in units and not create_units:
             problems.add("单位{}不存在（如需新建，请选择“自动新建单位”）", row.line, f"“{row.unit}”")
-        elif row.unit not in units and row.unit not in report.new_units:
+        elif row.unit not in units:
+            units.add(row.unit)
             report.new_units.append(row.unit)
 
 
