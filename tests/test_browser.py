@@ -275,7 +275,9 @@ def test_whole_competition_flow_in_the_browser(browser, live_server, app, build,
         context.close()
 
     admin.goto(f"{live_server}/admin/rounds/{first}")
-    admin.get_by_placeholder("提前结束的原因（按时结束可不填）").fill("全部人员已交卷")
+    admin.get_by_text("提前结束本轮…").click()
+    admin.get_by_label("提前结束的原因").fill("全部人员已交卷")
+    admin.get_by_label("确认提前结束").check()
     admin.get_by_role("button", name="结束本轮").click()
     admin.get_by_role("link", name="晋级到复赛").click()
     admin.get_by_label("每单位前几名").fill("1")
