@@ -19,7 +19,7 @@ from ..models import Attempt, AttemptItem, Correction, Question, Round
 from ..models.banks import VOID_MODES
 from ..ranking import Result, rank_individuals
 from ..scoring import item_score
-from . import ServiceError, audit, drawing
+from . import ServiceError, audit, drawing, health
 from .attempts import sweep_expired
 from .drawing import scoring_rules
 from .results import individual_leaderboard
@@ -177,6 +177,7 @@ def _apply(qid: str, kind: str, change, reason: str, old, new) -> Correction:
     correction = Correction(qid=qid, kind=kind, old_answer=old, new_answer=new, reason=reason.strip(), report=report,
                             actor_id=audit.actor_id())
     db.session.add(correction)
+    health.invalidate_reports()  # the 体检 of every round is computed again with the new points
     audit.record("question.correct" if kind == "rekey" else "question.void", qid,
                  f"{'更正答案' if kind == 'rekey' else VOID_MODES.get(kind, '恢复')}：{reason.strip()}；"
                  f"重新计分 {len(attempt_updates)} 份试卷，{len(report)} 人成绩或名次变化",
