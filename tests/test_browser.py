@@ -89,6 +89,33 @@ def test_participant_answers_reloads_and_submits(browser, live_server, open_roun
                            " && !localStorage.getItem(document.querySelector('#quiz').dataset.storageKey).includes('position')")
     page.screenshot(path=str(tmp_path / "quiz-360.png"), full_page=False)
 
+    # 答题卡 on a phone: a sheet opened at the question in view; a jump closes it and leaves the
+    # question's heading visible below the sticky bar.
+    page.locator("#q-3").scroll_into_view_if_needed()
+    page.get_by_role("button", name="答题卡").click()
+    assert page.locator("#navigator").is_visible()
+    assert page.locator('#navigator [data-nav="3"].current').count() == 1
+    page.screenshot(path=str(tmp_path / "navigator-360.png"))
+    page.locator('#navigator [data-nav="4"]').click()
+    page.wait_for_timeout(300)
+    assert not page.locator("#navigator").is_visible()
+    bar_bottom = page.evaluate("() => document.querySelector('.quiz-bar').getBoundingClientRect().bottom")
+    heading_top = page.evaluate("() => document.querySelector('#q-4 .question-head').getBoundingClientRect().top")
+    assert bar_bottom <= heading_top < bar_bottom + 120
+    for name in ("标记",):
+        box = page.locator("#q-4 .flag").bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, (name, box)
+    logout_box = page.get_by_role("button", name="退出").bounding_box()
+    assert logout_box["height"] >= 44
+    # On a desktop the card stays in view while the page scrolls.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_timeout(200)
+    nav = page.evaluate("() => document.querySelector('#navigator').getBoundingClientRect().toJSON()")
+    assert nav["top"] >= 0 and nav["top"] < 800 and nav["height"] > 0
+    page.screenshot(path=str(tmp_path / "quiz-desktop.png"))
+    page.set_viewport_size({"width": 360, "height": 740})
+
     page.wait_for_timeout(1500)
     page.reload()
     assert page.locator("#q-1 .options input").nth(1).is_checked()

@@ -313,10 +313,13 @@
   // 答题卡: on a phone a sheet over the page, opened at the question in view; a jump closes it
   // and lands with the question's heading below the sticky bar (scroll-margin-top in the CSS).
   var navigator = document.getElementById("navigator"), toggle = document.getElementById("toggle-nav");
+  // The question the person is reading: the one under a line a third of the way down the
+  // part of the screen below the sticky bar.
   function currentPosition() {
-    var bar = document.querySelector(".quiz-bar").getBoundingClientRect().bottom, found = 1;
+    var bar = document.querySelector(".quiz-bar").getBoundingClientRect().bottom;
+    var line = bar + (window.innerHeight - bar) / 3, found = 1;
     document.querySelectorAll(".question").forEach(function (sec) {
-      if (sec.getBoundingClientRect().top <= bar + 8) { found = Number(sec.dataset.position); }
+      if (sec.getBoundingClientRect().top <= line) { found = Number(sec.dataset.position); }
     });
     return found;
   }
