@@ -6,6 +6,7 @@ Models hold data and small derived properties only; the rules live in the pure m
 from .attempts import ATTEMPT_STATUSES, Attempt, AttemptEvent, AttemptItem, PreparedPaper
 from .audit import AuditEvent
 from .banks import Bank, Correction, Question
+from .final import FINAL_STATUSES, Final, FinalEvent, FinalQuestion, FinalTeam
 from .health import HealthReport
 from .people import ROLES, Unit, User
 from .rounds import ROUND_STATUSES, STAGES, Competition, Round, RoundEntrant, Team, TeamMember
@@ -13,6 +14,7 @@ from .settings import AppSetting
 
 __all__ = [
     "ATTEMPT_STATUSES", "ROLES", "AppSetting", "ROUND_STATUSES", "STAGES", "Attempt", "AttemptEvent", "AttemptItem",
-    "AuditEvent", "Bank", "Competition", "Correction", "HealthReport", "PreparedPaper", "Question", "Round",
+    "AuditEvent", "Bank", "Competition", "Correction", "FINAL_STATUSES", "Final", "FinalEvent", "FinalQuestion",
+    "FinalTeam", "HealthReport", "PreparedPaper", "Question", "Round",
     "RoundEntrant", "Team", "TeamMember", "Unit", "User",
 ]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import utcnow
 from ..extensions import db
 
-ROLES = {"admin": "组织者", "liaison": "单位联络员", "participant": "参赛人员"}
+ROLES = {"admin": "组织者", "liaison": "单位联络员", "participant": "参赛人员", "team": "决赛队伍"}
 
 
 class Unit(db.Model):
