@@ -39,6 +39,7 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="participant")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
+    branch: Mapped[str | None] = mapped_column(String(100))  # 党支部, when the roster names one
     password_hash: Mapped[str] = mapped_column(String(256))
     initial_password_enc: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
