@@ -10,15 +10,15 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from .config import ConfigError
 from .extensions import db
+from .paths import QUESTION_BANKS
 from .services import ServiceError
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def friendly(command):
@@ -81,7 +81,7 @@ def bank_stats(paths, sources):
     from .banks.sources import load_sources
     from .banks.stats import editions, format_edition
 
-    files, errors = lint_paths(paths or [str(PROJECT_DIR / "question_banks")])
+    files, errors = lint_paths(paths or [str(QUESTION_BANKS)])
     docs = load_sources(sources) if sources else None
     for edition in editions(files):
         for line in format_edition(edition, docs):
@@ -201,7 +201,7 @@ def sweep():
 @click.command("demo")
 @click.option("--simulate", is_flag=True, help="模拟参赛人员完成初赛，使排名有数据")
 @click.option("--banks", "banks_dir", type=click.Path(exists=True, file_okay=False),
-              default=str(PROJECT_DIR / "question_banks"), show_default=True)
+              default=str(QUESTION_BANKS), show_default=True)
 @with_appcontext
 @friendly
 def demo(simulate, banks_dir):
@@ -219,16 +219,40 @@ def _create_app():
     return create_app()
 
 
-cli = FlaskGroup(create_app=_create_app, help="知识竞赛系统命令行")
+class QuizappGroup(FlaskGroup):
+    """FlaskGroup whose command list (`quizapp --help`) lets a configuration error reach
+    `main`, which prints it as one line; Flask's own would print the traceback and go on."""
+
+    def list_commands(self, ctx):
+        ctx.ensure_object(ScriptInfo).load_app()  # cached: the listing below reuses it
+        return super().list_commands(ctx)
+
+
+cli = QuizappGroup(create_app=_create_app, help="知识竞赛系统命令行")
 # Added to the group, not to app.cli, so `bank lint` runs without an app or a secret key;
 # the commands that need the database load the app through with_appcontext.
 for _command in (bank_group, roster_group, export_group, create_admin, sweep, demo):
     cli.add_command(_command)
+from .final.serve import run_command  # noqa: E402  (replaces Flask's `run`: it serves the 决赛's sockets too)
+
+cli.add_command(run_command)
 
 
 def main() -> None:
+    """Run a command; a configuration the app cannot start with (no or short secret key, a
+    malformed database URL, a database that cannot be reached) is one line and exit code 2."""
     try:
         cli.main(prog_name="quizapp")
     except ConfigError as exc:
         click.echo(f"错误：{exc}", err=True)
         sys.exit(2)
+    except ArgumentError as exc:
+        click.echo(f"错误：QUIZAPP_DATABASE_URL 无效（{exc}）", err=True)
+        sys.exit(2)
+    except OperationalError as exc:
+        click.echo(f"错误：无法连接数据库，请检查 QUIZAPP_DATABASE_URL 和数据库是否已启动（{str(exc.orig).splitlines()[0]}）", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # `python -m quizapp.cli run` (the browser test's server process)
+    main()

@@ -13,8 +13,9 @@ from .banks.docs import article_label, doc_title
 from .banks.loader import TYPE_LABELS
 from .extensions import db
 from .formatting import format_duration, format_score
+from .paths import MIGRATIONS
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = MIGRATIONS  # in the package when installed from the wheel, else in the checkout
 
 ERROR_MESSAGES = {
     400: "请求无效",

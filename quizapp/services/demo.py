@@ -28,6 +28,7 @@ from .corrections import void_question
 from .rounds import RoundSpec, close_round, create_round, open_round, publish
 
 ADMIN = ("admin", "admin-demo-2018")
+LIAISON = ("lianluo01", "liaison-demo-2018")  # the liaison of the first unit, 县纪委监委机关
 PARTICIPANT_PASSWORD = "demo2018"
 DEPARTMENTS = (
     "县纪委监委机关 县委办公室 县人大常委会办公室 县政府办公室 县政协办公室 县委组织部 县委宣传部 县委统战部 县委政法委 "
@@ -78,6 +79,9 @@ def seed_demo(banks_dir: Path, simulate: bool, echo=print) -> list[str]:
 def _login_lines() -> list[str]:
     users = db.session.scalars(select(User).where(User.role == "participant").order_by(User.username).limit(4)).all()
     lines = [f"组织者登录：用户名 {ADMIN[0]}，密码 {ADMIN[1]}"]
+    liaison = db.session.scalar(select(User).filter_by(username=LIAISON[0], role="liaison"))
+    if liaison is not None:  # demo data made before the liaison was added has none
+        lines.append(f"单位联络员登录：用户名 {LIAISON[0]}，密码 {LIAISON[1]}（{liaison.unit.name}，只看本单位）")
     lines += [f"参赛人员登录：准考证号 {u.username}，密码 {PARTICIPANT_PASSWORD}（{u.name}，{u.unit.name}）" for u in users]
     return lines
 
@@ -88,6 +92,8 @@ def _seed_people(rng: random.Random) -> None:
     units = [Unit(name=name, group_name="乡镇" if name in TOWNS else "县直部门") for name in names]
     db.session.add_all(units)
     db.session.add(User(username=ADMIN[0], name="县纪委监委宣传部", role="admin", password_hash=hash_password(ADMIN[1])))
+    db.session.add(User(username=LIAISON[0], name=f"{units[0].name}联络员", role="liaison", unit=units[0],
+                        password_hash=hash_password(LIAISON[1])))
     shared_hash = hash_password(PARTICIPANT_PASSWORD)
     sealed = seal_initial(PARTICIPANT_PASSWORD)  # so the demo's admission slips show it
     number = 0
