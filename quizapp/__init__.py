@@ -14,7 +14,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import access, validation, views_support
     from .auth.routes import bp as auth_bp
     from .config import load_config
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .extensions import csrf, db, limiter, login_manager, migrate, socketio
+    from .final import bp as final_bp
     from .organizer import bp as organizer_bp
     from .liaison.routes import bp as liaison_bp
     from .participant.routes import bp as participant_bp
@@ -33,6 +34,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(participant_bp)
     app.register_blueprint(organizer_bp, url_prefix="/admin")
     app.register_blueprint(liaison_bp, url_prefix="/unit")
+    app.register_blueprint(final_bp)
+    # One process without Redis (the demo); with QUIZAPP_REDIS_URL every process shares the rooms.
+    socketio.init_app(app, async_mode="threading", message_queue=app.config.get("REDIS_URL") or None,
+                      channel=app.config.get("SOCKETIO_CHANNEL", "quizapp-final"))
     if app.config.get("PROXY_COUNT"):
         # Behind nginx: trust X-Forwarded-For/-Proto from that many proxies, so attempt logs
         # record the participant's address rather than the proxy's.

@@ -105,3 +105,4 @@ def refusal_for(role: str):
 organizer_required = _role_required("admin")
 participant_required = _role_required("participant")
 liaison_required = _role_required("liaison")
+team_required = _role_required("team")  # a 决赛 team device: its own final's buzzer, nothing else

@@ -3,6 +3,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -29,6 +30,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # No default limits: only the sign-in is throttled (quizapp.auth.throttle), and only failures count.
 limiter = Limiter(key_func=get_remote_address, key_prefix="quizapp")
+# The live 决赛 (quizapp.final.sockets): threads, and Redis as message queue when configured.
+socketio = SocketIO()
 
 
 @event.listens_for(Engine, "connect")

@@ -21,6 +21,8 @@ bp = Blueprint("auth", __name__)
 
 
 def home_for(user) -> str:
+    if user.role == "team":
+        return url_for("final.buzzer")
     if user.is_admin:
         return url_for("organizer.index")
     return url_for("liaison.home") if user.is_liaison else url_for("participant.lobby")

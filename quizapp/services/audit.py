@@ -19,6 +19,8 @@ ACTIONS = {
     "round.close": "结束轮次", "round.publish": "公布成绩", "round.unpublish": "撤回公布", "round.prizes": "设置奖项",
     "attempt.extend": "延长时间", "attempt.reopen": "重新开放试卷", "attempt.invalidate": "作废成绩",
     "advance.confirm": "确认晋级", "advance.undo": "撤销晋级", "team.form": "组建队伍",
+    "final.create": "创建现场决赛", "final.swap": "决赛换题", "final.begin": "决赛开始", "final.adjust": "决赛调分",
+    "final.tiebreak": "决赛加赛", "final.finish": "决赛结束", "final.refused": "拒绝决赛操作",
 }
 
 

@@ -19,6 +19,7 @@ from ..ranking import UnitInput, UnitRow, rank_units
 from ..spreadsheet import write_csv, write_xlsx  # noqa: F401 — the writers every export uses (cli, views)
 from .attempts import sweep_expired
 from .teams import team_leaderboard
+from .final import stage_leaderboard
 from .entry import registered_by_unit
 
 UNIT_METHOD_LABELS = {"mean": "平均分", "sum": "总分", "best_k": "前 k 名平均分"}
@@ -98,7 +99,8 @@ def unit_leaderboard(round_: Round, group: str | None = None) -> list[UnitRow]:
     """Units ranked by the round's method (quizapp.ranking); in a team round, the teams.
     `group` filters the rows shown; ranks stay those of the whole round."""
     if round_.is_team:
-        return _in_group(team_leaderboard(round_), group)
+        stage = stage_leaderboard(round_)  # a finished on-stage final's scores are the round's team results
+        return _in_group(team_leaderboard(round_) if stage is None else stage, group)
     sweep_expired(round_.id)
     registered = registered_by_unit(round_)
     scores: dict[int, list[float]] = {}

@@ -1,0 +1,21 @@
+"""`quizapp run`: the development/demo server with the live 决赛's WebSockets (Flask-SocketIO
+in threading mode, werkzeug underneath). Production serves /socket.io from its own process
+(docs/deploy.md); this one process serves pages and sockets together."""
+from __future__ import annotations
+
+import click
+from flask.cli import ScriptInfo
+
+
+@click.command("run", help="启动服务（网页与现场决赛的实时连接，单进程；生产部署见 docs/deploy.md）")
+@click.option("--host", "-h", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", "-p", default=5000, show_default=True, type=int, help="端口")
+@click.option("--debug/--no-debug", default=False, help="调试模式（自动重载）")
+@click.pass_context
+def run_command(ctx, host: str, port: int, debug: bool):
+    from ..extensions import socketio
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    click.echo(f"服务地址：http://{host}:{port}/（按 Ctrl+C 停止）")
+    socketio.run(app, host=host, port=port, debug=debug, use_reloader=debug, log_output=debug,
+                 allow_unsafe_werkzeug=True)
