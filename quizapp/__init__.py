@@ -19,6 +19,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .organizer import bp as organizer_bp
     from .liaison.routes import bp as liaison_bp
     from .participant.routes import bp as participant_bp
+    from .participant.practice import bp as practice_bp
     from .sessions import SessionInterface
 
     app = Flask(__name__, instance_relative_config=True)
@@ -32,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     access.init_login(app, login_manager)
     app.register_blueprint(auth_bp)
     app.register_blueprint(participant_bp)
+    app.register_blueprint(practice_bp)
     app.register_blueprint(organizer_bp, url_prefix="/admin")
     app.register_blueprint(liaison_bp, url_prefix="/unit")
     app.register_blueprint(final_bp)

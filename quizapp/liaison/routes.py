@@ -56,3 +56,6 @@ def person(user_id: int):
         abort(404)
     attempts = db.session.scalars(select(Attempt).filter_by(user_id=user.id)).all()
     return render_template("liaison/person.html", person=user, attempts=attempts, score_visible=score_visible)
+
+
+from . import practice  # noqa: E402,F401  (the unit's practice figures register their routes on this blueprint)

@@ -18,6 +18,7 @@ from ..services import ServiceError
 from ..services import attempts as attempt_service
 from ..services import entry
 from ..services.lobby import SECTION_TITLES, lobby_cards
+from ..services.practice import lobby_summary as practice_summary
 from ..services.rounds import answers_released
 from .view_models import paper_json, quiz_items, result_items
 
@@ -57,7 +58,8 @@ def lobby():
     now = clock.now()
     refusals = {r.id: entry.refusal(r, current_user, now) for r in rounds}
     cards = lobby_cards(rounds, attempts, refusals, now, current_user)
-    return render_template("participant/lobby.html", cards=cards, titles=SECTION_TITLES, now=now, form=PostForm())
+    return render_template("participant/lobby.html", cards=cards, titles=SECTION_TITLES, now=now, form=PostForm(),
+                           practice=practice_summary(current_user))
 
 
 @bp.route("/rounds/<int:round_id>/start", methods=["POST"])

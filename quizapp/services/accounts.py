@@ -144,7 +144,8 @@ def import_roster(report: RosterReport, progress=None) -> list[tuple[RosterRow, 
         for row in report.rows:
             password = new_password()
             rows.append(dict(username=row.username, name=row.name, role="participant", unit_id=units[row.unit],
-                             phone=row.phone or None, password_hash=initial_hash(row.username, password, secret),
+                             phone=row.phone or None, branch=row.branch or None,
+                             password_hash=initial_hash(row.username, password, secret),
                              initial_password_enc=fernet.encrypt(password.encode()).decode()))
             issued.append((row, password))
         for start in range(0, len(rows), INSERT_CHUNK):

@@ -1,5 +1,7 @@
 """What a participant's lobby shows, in the order a person needs it: what they can do now
-(an open round to start or continue), then what is coming, then past rounds with results.
+(an open round to start or continue), then practice (the template's practice card, from
+quizapp.services.practice.lobby_summary: practice is not a round and has no card here), then
+what is coming, then past rounds with results.
 
 Scores and ranks follow the release rule (quizapp.services.release); a round the person did
 not qualify for says 「未晋级」 and why, in the words of the advancement that decided it.

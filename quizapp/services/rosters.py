@@ -36,9 +36,9 @@ MAX_COLUMNS = 50  # columns beyond this are not read at all
 HEADER_SEARCH_ROWS = 10
 MAX_LISTED_ROWS = 30  # rows named per message; the rest are counted
 
-FIELDS = {"name": "姓名", "unit": "单位", "username": "准考证号", "phone": "手机", "group": "分组"}
+FIELDS = {"name": "姓名", "unit": "单位", "username": "准考证号", "phone": "手机", "group": "分组", "branch": "党支部"}
 # The database's column lengths (quizapp.models.people): longer text would fail at insert time.
-LIMITS = {"name": 64, "unit": 100, "username": 64, "phone": 32, "group": 50}
+LIMITS = {"name": 64, "unit": 100, "username": 64, "phone": 32, "group": 50, "branch": 100}
 HEADERS = {
     "姓名": "name", "名字": "name", "参赛人员": "name", "参赛人员姓名": "name",
     "单位": "unit", "工作单位": "unit", "单位名称": "unit", "所在单位": "unit", "部门": "unit",
@@ -46,6 +46,7 @@ HEADERS = {
     "手机": "phone", "手机号": "phone", "手机号码": "phone", "联系电话": "phone", "电话": "phone",
     "联系方式": "phone", "电话号码": "phone",
     "分组": "group", "单位分组": "group",
+    "党支部": "branch", "所在党支部": "branch", "支部": "branch", "党支部名称": "branch",
 }
 REQUIRED = ("name", "unit")
 SAVE_AS_UTF8 = "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”，或直接上传 .xlsx 文件"
@@ -80,6 +81,7 @@ class RosterRow:
     username: str
     phone: str = ""
     group: str = ""
+    branch: str = ""  # 党支部 (optional column)
 
 
 @dataclass
@@ -163,7 +165,7 @@ def _row(line: int, record: dict[str, str], problems: _Problems) -> RosterRow | 
     if not ok:
         return None
     return RosterRow(line, record["name"], record["unit"], record.get("username", ""), record.get("phone", ""),
-                     record.get("group", ""))
+                     record.get("group", ""), record.get("branch", ""))
 
 
 def _number(rows: list[RosterRow], rule: NumberRule) -> str:
@@ -248,7 +250,7 @@ def _find_header(raw_rows, name: str) -> tuple[int, dict[int, str]]:
             best = columns
     missing = "".join(f"“{FIELDS[key]}”" for key in REQUIRED if key not in best.values())
     raise RosterFileError(f"{name}：前 {HEADER_SEARCH_ROWS} 行中找不到表头，缺少{missing}列"
-                          "（表头必须包含 姓名、单位，可选 准考证号、手机号码、分组；没有准考证号列时由系统编号）")
+                          "（表头必须包含 姓名、单位，可选 准考证号、手机号码、分组、党支部；没有准考证号列时由系统编号）")
 
 
 def _header_text(value) -> str:
