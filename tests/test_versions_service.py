@@ -83,3 +83,28 @@ def test_two_questions_of_one_group_never_share_a_paper(app, build, clock, tmp_p
             assert len({qid for qid, _ in paper.items} & grouped) == 1
         with pytest.raises(ServiceError, match="只有 3 道可用题目"):
             open_round(db.session.get(Round, build.round(open_=False, sections=[{"type": "single", "count": 4}])))
+
+
+def test_bank_and_question_pages_show_versions(app, client, build, two_versions):
+    from .conftest import login
+
+    build.admin("boss")
+    login(client, "boss")
+    page = client.get("/admin/banks").get_data(as_text=True)
+    assert "《监察法》2024年版" in page and "《监察法》2018年版" in page and "已失效" in page and "现行有效" in page
+    with app.app_context():
+        old_id = db.session.scalar(select(Question.id).filter_by(qid="o-0001"))
+    question = client.get(f"/admin/questions/{old_id}").get_data(as_text=True)
+    assert "《监察法》2018年版，已失效（新轮次默认不抽取）" in question
+    form = client.get(f"/admin/competitions/{_competition(app)}/rounds/new").get_data(as_text=True)
+    assert "允许抽取已失效的版本" in form and "相反的答案" in form
+
+
+def _competition(app):
+    from quizapp.models import Competition
+
+    with app.app_context():
+        competition = Competition(name="版本竞赛")
+        db.session.add(competition)
+        db.session.commit()
+        return competition.id
