@@ -3,6 +3,8 @@ in threading mode, werkzeug underneath). Production serves /socket.io from its o
 (docs/deploy.md); this one process serves pages and sockets together."""
 from __future__ import annotations
 
+import os
+
 import click
 from flask.cli import ScriptInfo
 
@@ -16,6 +18,9 @@ def run_command(ctx, host: str, port: int, debug: bool):
     from ..extensions import socketio
 
     app = ctx.ensure_object(ScriptInfo).load_app()
+    # FlaskGroup marks the process as "run from the CLI", and app.run() (which socketio.run
+    # calls in threading mode) then returns at once; this command is the server itself.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     click.echo(f"服务地址：http://{host}:{port}/（按 Ctrl+C 停止）")
     socketio.run(app, host=host, port=port, debug=debug, use_reloader=debug, log_output=debug,
                  allow_unsafe_werkzeug=True)

@@ -30,6 +30,7 @@ from .rounds import RoundSpec, close_round, create_round, open_round, publish
 ADMIN = ("admin", "admin-demo-2018")
 LIAISON = ("lianluo01", "liaison-demo-2018")  # the liaison of the first unit, 县纪委监委机关
 PARTICIPANT_PASSWORD = "demo2018"
+PRACTICE_LINE = "练习：每位参赛人员登录后即可在「练习」中按章节练习、每日一练、重练错题（不计入竞赛成绩）。"
 DEPARTMENTS = (
     "县纪委监委机关 县委办公室 县人大常委会办公室 县政府办公室 县政协办公室 县委组织部 县委宣传部 县委统战部 县委政法委 "
     "县委编办 县委党校 县直机关工委 县总工会 团县委 县妇联 县人民法院 县人民检察院 县公安局 县司法局 县发改局 "
@@ -53,7 +54,8 @@ SIM_SECTIONS = [{"type": "single", "count": 20}, {"type": "multiple", "count": 1
 def seed_demo(banks_dir: Path, simulate: bool, echo=print) -> list[str]:
     """Create the demo data once; a second call changes nothing and says so.
 
-    Without `simulate`: the competition's three rounds in draft, plus an open practice round.
+    Without `simulate`: the competition's three rounds in draft. Practice (练习) needs no data
+    of its own: every participant can practise from the banks at once.
     With it: the whole competition is played — 初赛 by everyone, the best 3 of every unit
     (filled to 280) advance to the 复赛, the 3 best of the 8 best units form the teams of the
     决赛; one ambiguous question is voided (a correction in the audit log), prizes are set and
@@ -65,15 +67,13 @@ def seed_demo(banks_dir: Path, simulate: bool, echo=print) -> list[str]:
     rng = random.Random(2018)
     _seed_people(rng)
     competition = Competition(name="2018年党的十九大精神暨党章党纪党规系列知识竞赛")
-    practice = Competition(name="党章党纪党规和监察法学习自测")
-    db.session.add_all([competition, practice])
+    db.session.add(competition)
     db.session.commit()
     rounds = _seed_rounds(competition)
-    _seed_practice(practice)
     if simulate:
         _play(rounds, rng, echo)
     state = "初赛、复赛、决赛均已结束，成绩和获奖名单已公布" if simulate else "初赛、复赛、决赛均未开放"
-    return [f"{competition.name}：{state}。", f"{practice.name}：进行中，可立即答题。"] + _login_lines()
+    return [f"{competition.name}：{state}。", PRACTICE_LINE] + _login_lines()
 
 
 def _login_lines() -> list[str]:
@@ -135,19 +135,6 @@ def _seed_rounds(competition: Competition) -> list[Round]:
         round_.seed = f"demo-{round_.seq}"  # the same papers, answers and results on every run
     db.session.commit()
     return [preliminary, semifinal, final]
-
-
-def _seed_practice(practice: Competition) -> Round:
-    """Open since midnight today for a week, so the printed logins can take it right away."""
-    now = clock.now()
-    today = clock.from_local(clock.to_local(now).replace(hour=0, minute=0, second=0, microsecond=0))
-    round_ = create_round(RoundSpec(competition_id=practice.id, stage="初赛", name="学习自测", opens_at=today,
-                                    closes_at=today + timedelta(days=7, hours=18), time_limit_minutes=30,
-                                    sections=[{"type": "single", "count": 10}, {"type": "multiple", "count": 5},
-                                              {"type": "judge", "count": 10}, {"type": "fill", "count": 5}],
-                                    multiple_rule="partial"))
-    open_round(round_)
-    return round_
 
 
 PRIZES = {

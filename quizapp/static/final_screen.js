@@ -27,6 +27,7 @@
     const answer = q && q.answer !== undefined ? [].concat(q.answer) : [];
     if (q && q.options) q.options.forEach(([k, v]) => options.appendChild(F.item("li", `${k}. ${v}`, answer.includes(k) ? "right" : "")));
     $("reveal").hidden = !(q && q.answer !== undefined);
+    document.querySelector(".screen main").classList.toggle("revealed", !$("reveal").hidden);
     F.text("q-answer", q && q.answer !== undefined ? F.answerText(q) : "");
     F.text("q-explanation", q && q.explanation ? "解析：" + q.explanation : "");
     F.text("q-source", q && q.source ? `${q.source}：${q.basis}` : "");
