@@ -76,8 +76,11 @@ def init_app(app) -> None:
         return app.jinja_env.get_template("error.html").render(code=code, message=message), code
 
     def http_error(exc: HTTPException):
-        # A description given at abort() is ours and Chinese; werkzeug's defaults are English.
-        own = exc.description if exc.description != type(exc).description else None
+        if exc.response is not None:
+            return exc.response  # a page made for this refusal (e.g. the sign-in form's 429)
+        # A description given at abort() is ours and Chinese; werkzeug's defaults are English,
+        # and so is Flask-Limiter's ("5 per 1 minute").
+        own = exc.description if exc.description != type(exc).description and exc.code != 429 else None
         return error_page(exc.code, own)
 
     for code in ERROR_MESSAGES:

@@ -132,7 +132,8 @@ def test_an_address_trying_many_accounts_is_throttled(app, client, round_id):
 
 def test_session_cookie_is_secure_over_https_only(client, round_id):
     page = client.get("/login", base_url="https://quiz.example")
-    response = client.post("/login", base_url="https://quiz.example",
+    # Over HTTPS Flask-WTF also checks the Referer (browsers send it: Referrer-Policy same-origin).
+    response = client.post("/login", base_url="https://quiz.example", headers={"Referer": "https://quiz.example/login"},
                            data={"username": "p1", "password": PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))})
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie

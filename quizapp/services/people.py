@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Competition, Round, Unit, User
 from . import ServiceError, audit
-from .accounts import hash_password, new_password, seal_initial, unseal_initial
+from .accounts import hash_password, issue_initial_password, new_password, unseal_initial
 from .units import unit_order
 
 
@@ -50,9 +50,7 @@ def set_active(user: User, active: bool, reason: str) -> None:
 
 def reset_password(user: User) -> str:
     """A new generated password, returned once for printing; the slip shows it too."""
-    password = new_password()
-    user.password_hash = hash_password(password)
-    user.initial_password_enc = seal_initial(password)
+    password = issue_initial_password(user)  # generated like a roster's: the same protection
     end_sessions(user)
     audit.record("person.reset_password", f"{user.name}（{user.username}）", "重置密码")
     db.session.commit()
