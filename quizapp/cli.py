@@ -48,6 +48,27 @@ class Progress:
             click.echo(f"\r{self.label}：{done}/{total}", nl=done == total, err=True)
 
 
+class ProgressBar:
+    """A progress bar on stderr for a job run by the CLI: `[#####-----]  45% 21600/48000 message`."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str):
+        self.label, self.shown = label, None
+
+    def __call__(self, done: int, total: int, message: str = "") -> None:
+        percent = int(100 * done / total) if total else 0
+        filled = self.WIDTH * percent // 100
+        line = f"\r{self.label} [{'#' * filled}{'-' * (self.WIDTH - filled)}] {percent:3d}% {done}/{total} {message}"
+        if line != self.shown:
+            click.echo(line.ljust(len(self.shown or "")), nl=False, err=True)
+            self.shown = line
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
 bank_group = click.Group("bank", help="题库：检查、导入、统计")
 roster_group = click.Group("roster", help="参赛人员名单")
 export_group = click.Group("export", help="导出成绩")
@@ -124,23 +145,35 @@ def bank_import(paths, sources):
 @friendly
 def roster_import(file, passwords_file, number_prefix, number_width, no_create_units):
     """导入参赛人员名单（CSV UTF-8 或 XLSX；表头：姓名、单位，可选 准考证号、手机号码、分组；表头上方可有标题行）。"""
-    from .services.accounts import NumberRule, import_roster, read_roster, write_passwords
+    from .jobs.roster import params
+    from .services import jobs
+    from .services.accounts import NumberRule, read_roster, write_passwords
 
-    report = read_roster(file, create_units=not no_create_units, numbering=NumberRule(number_prefix, number_width))
+    numbering = NumberRule(number_prefix, number_width)
+    report = read_roster(file, create_units=not no_create_units, numbering=numbering)
     for line in report.errors:
         click.echo(line, err=True)
     if report.errors:
         raise click.ClickException(f"名单有 {len(report.errors)} 类问题，未导入任何人员")
     for line in report.warnings:
         click.echo(f"请核对：{line}", err=True)
-    issued = import_roster(report, Progress("导入人员"))
-    numbers = f"，准考证号 {report.generated} 由系统生成" if report.generated else ""
+    # The same job as the web's (one transaction, a `job` row), run here with a progress bar.
+    bar = ProgressBar("导入人员")
+    job, ctx = jobs.run_inline("roster_import", params(Path(file).resolve(), Path(file).name, not no_create_units,
+                                                      numbering, False), Path(file).name, bar,
+                                  extra={"report": report})
+    bar.close()
+    if job.status != "done":
+        for line in (job.result or {}).get("errors", []):
+            click.echo(line, err=True)
+        raise click.ClickException(job.message)
+    issued = ctx.extra["issued"]
     try:
         write_passwords(issued, passwords_file)
     except OSError as exc:
         raise click.ClickException(f"已导入 {len(issued)} 人，但无法写入 {passwords_file}（{exc.strerror}）："
                                    "初始密码可在网页的准考证打印页查看") from None
-    click.echo(f"已导入 {len(issued)} 人（新建单位 {len(report.new_units)} 个{numbers}），初始密码已写入 {passwords_file}")
+    click.echo(f"{job.message}，初始密码已写入 {passwords_file}")
 
 
 @click.command("create-admin")
@@ -231,7 +264,9 @@ class QuizappGroup(FlaskGroup):
 cli = QuizappGroup(create_app=_create_app, help="知识竞赛系统命令行")
 # Added to the group, not to app.cli, so `bank lint` runs without an app or a secret key;
 # the commands that need the database load the app through with_appcontext.
-for _command in (bank_group, roster_group, export_group, create_admin, sweep, demo):
+from .jobs.worker import worker  # noqa: E402 — `quizapp worker`
+
+for _command in (bank_group, roster_group, export_group, create_admin, sweep, demo, worker):
     cli.add_command(_command)
 from .final.serve import run_command  # noqa: E402  (replaces Flask's `run`: it serves the 决赛's sockets too)
 

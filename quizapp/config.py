@@ -9,6 +9,9 @@ QUIZAPP_SOURCES        folder of official source texts; banks uploaded in the br
                        against it (default: ../shared/sources beside the project, if present)
 QUIZAPP_REDIS_URL      Redis shared by every worker process (sign-in throttling); without it the
                        throttling counts live in each process's memory (fine for the embedded demo)
+QUIZAPP_JOBS           "rq" (default with Redis: `quizapp worker` runs jobs) or "thread" (default
+                       without: jobs run in a background thread of the web process)
+QUIZAPP_JOBS_QUEUE     RQ queue name (default "quizapp")
 """
 from __future__ import annotations
 
@@ -59,6 +62,10 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["DEMO"] = env.get("QUIZAPP_DEMO") == "1"
     app.config["REDIS_URL"] = env.get("QUIZAPP_REDIS_URL", "")
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    # Background jobs (quizapp.services.jobs): RQ on that Redis, or a thread without it.
+    app.config["JOBS_BACKEND"] = env.get("QUIZAPP_JOBS") or ("rq" if app.config["REDIS_URL"] else "thread")
+    app.config["JOBS_QUEUE"] = env.get("QUIZAPP_JOBS_QUEUE") or "quizapp"
+    app.config["JOBS_STALE_SECONDS"] = int(env.get("QUIZAPP_JOBS_STALE_SECONDS") or 300)
     app.config["PROXY_COUNT"] = int(env.get("QUIZAPP_PROXY_COUNT") or 0)
     default_sources = Path(__file__).resolve().parents[2] / "shared" / "sources"
     app.config["SOURCES_DIR"] = env.get("QUIZAPP_SOURCES") or (str(default_sources) if default_sources.is_dir() else "")

@@ -8,6 +8,7 @@ from .audit import AuditEvent
 from .banks import Bank, Correction, Question
 from .final import FINAL_STATUSES, Final, FinalEvent, FinalQuestion, FinalTeam
 from .health import HealthReport
+from .jobs import JOB_STATUSES, Job
 from .people import ROLES, Unit, User
 from .practice import PracticeItem, PracticeMistake, PracticeSession
 from .rounds import ROUND_STATUSES, STAGES, Competition, Round, RoundEntrant, Team, TeamMember
@@ -16,6 +17,6 @@ from .settings import AppSetting
 __all__ = [
     "ATTEMPT_STATUSES", "ROLES", "AppSetting", "ROUND_STATUSES", "STAGES", "Attempt", "AttemptEvent", "AttemptItem",
     "AuditEvent", "Bank", "Competition", "Correction", "FINAL_STATUSES", "Final", "FinalEvent", "FinalQuestion",
-    "FinalTeam", "HealthReport", "PracticeItem", "PracticeMistake", "PracticeSession", "PreparedPaper", "Question", "Round",
+    "FinalTeam", "HealthReport", "JOB_STATUSES", "Job", "PracticeItem", "PracticeMistake", "PracticeSession", "PreparedPaper", "Question", "Round",
     "RoundEntrant", "Team", "TeamMember", "Unit", "User",
 ]

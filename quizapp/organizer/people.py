@@ -4,13 +4,16 @@ import secrets
 from pathlib import Path
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ..access import organizer_required
 from ..auth.forms import PostForm
 from ..extensions import db
 from ..models import Unit, User
+from ..jobs import roster as roster_job
 from ..services import ServiceError, people
+from ..services import jobs as job_service
 from ..services.accounts import NumberRule, import_roster, read_roster
 from ..services.rosters import MAX_FILE_BYTES
 from ..services.results import unit_groups
@@ -100,6 +103,11 @@ def confirm_roster(token: str):
         flash(str(exc), "error")
         return redirect(url_for("organizer.people_list"))
     original = request.form.get("original", "")[:200] or token
+    if path.stat().st_size > roster_job.INLINE_MAX_BYTES:
+        # A large roster is read, checked again and written by a background job (quizapp.jobs.roster).
+        job = job_service.submit("roster_import", roster_job.params(path, original, create_units, numbering, True),
+                                 original, current_user.id)
+        return redirect(url_for("organizer.job_page", job_id=job.id))
     report = read_roster(path, create_units=create_units, display_name=original, numbering=numbering)
     if report.errors:
         path.unlink(missing_ok=True)

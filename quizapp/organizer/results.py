@@ -5,6 +5,8 @@ from urllib.parse import quote
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import organizer_required
+from ..auth.forms import PostForm
+from ..jobs import exports as export_jobs
 from ..validation import query_int, query_str
 from ..extensions import db
 from ..models import Round
@@ -84,6 +86,10 @@ def export(round_id: int):
     if by not in EXPORTS or fmt not in ("xlsx", "csv"):
         return render_template("error.html", code=400, message="导出参数无效"), 400
     label, ascii_name, build = EXPORTS[by]
+    if by in ("participant", "unit") and result_service.individual_count(round_) > export_jobs.INLINE_MAX:
+        # Too large to write inside a request: offer a background job (organizer/jobs.py, a POST).
+        return render_template("organizer/job_start.html", round=round_, by=by, fmt=fmt, label=label,
+                               count=result_service.individual_count(round_), form=PostForm())
     headers, rows, widths = build(round_)
     return table_download(headers, rows, widths, fmt, label, f"{round_.name}-{label}",
                           f"round-{round_.id}-{ascii_name}")

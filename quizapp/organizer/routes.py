@@ -207,11 +207,31 @@ def round_progress(round_id: int):
                                            "in_progress": r.in_progress, "finished": r.finished} for r in progress.units})
 
 
+def _open_with_job(round_: Round):
+    """For a round open to more than quizapp.jobs.rounds.INLINE_MAX people: the job that draws
+    its papers and then opens it (the one already under way, if any), else None."""
+    from flask_login import current_user
+
+    from ..jobs import rounds as round_jobs
+    from ..services import jobs as job_service
+    from ..services.drawing import eligible_count
+
+    if round_.status != "draft" or eligible_count(round_) <= round_jobs.INLINE_MAX:
+        return None
+    running = job_service.active_for("round_open", "round_id", round_.id)
+    if running is not None:
+        return running
+    round_service.check_can_open(round_)  # refuse at once, not in the job, when the banks fall short
+    return job_service.submit("round_open", {"round_id": round_.id}, round_.name, current_user.id)
+
+
 @bp.route("/rounds/<int:round_id>/<any(open, close, publish, unpublish, teams):action>", methods=["POST"])
 @organizer_required
 def change_status(round_id: int, action: str):
     round_ = db.get_or_404(Round, round_id)
     try:
+        if action == "open" and (job := _open_with_job(round_)) is not None:
+            return redirect(url_for("organizer.job_page", job_id=job.id))
         if action == "open":
             drawn = round_service.open_round(round_)
             flash(f"已开放本轮竞赛，已预先抽取 {drawn} 份试卷" if drawn else "已开放本轮竞赛", "info")

@@ -128,33 +128,42 @@ def create_admin(username: str, name: str, password: str) -> User:
     return user
 
 
-def import_roster(report: RosterReport, progress=None) -> list[tuple[RosterRow, str]]:
+def import_roster(report: RosterReport, progress=None, commit: bool = True) -> list[tuple[RosterRow, str]]:
     """Write a validated roster in one transaction; returns (row, initial password) pairs.
     People are inserted in bulk (INSERT_CHUNK rows a statement) with the fast initial hash, so
     the cost per person is a few microseconds. `progress`, if given, is called with (people
-    written so far, total). A 准考证号 taken meanwhile by someone else rolls everything back."""
+    prepared so far, total) while passwords are made — before anything is written, so a
+    progress record can still be committed elsewhere (SQLite has one writer). With `commit`
+    False the caller commits (a background job commits the roster with its own state). A
+    准考证号 taken meanwhile by someone else rolls everything back."""
     if report.errors:
         raise ServiceError("名单有错误，未导入任何人员")
     issued: list[tuple[RosterRow, str]] = []
     secret = current_app.config["SECRET_KEY"]
     fernet = _fernet_for(secret)
+    total = len(report.rows)
+    rows = []
+    for count, row in enumerate(report.rows, start=1):
+        password = new_password()
+        rows.append(dict(username=row.username, name=row.name, role="participant", unit_id=row.unit,
+                         phone=row.phone or None, branch=row.branch or None,
+                         password_hash=initial_hash(row.username, password, secret),
+                         initial_password_enc=fernet.encrypt(password.encode()).decode()))
+        issued.append((row, password))
+        if progress and (count % INSERT_CHUNK == 0 or count == total):
+            progress(count, total)
     try:
-        units = _units_for(report)
-        rows = []
-        for row in report.rows:
-            password = new_password()
-            rows.append(dict(username=row.username, name=row.name, role="participant", unit_id=units[row.unit],
-                             phone=row.phone or None, branch=row.branch or None,
-                             password_hash=initial_hash(row.username, password, secret),
-                             initial_password_enc=fernet.encrypt(password.encode()).decode()))
-            issued.append((row, password))
+        units = _units_for(report)  # the first write: from here on the transaction holds the lock
+        for values in rows:
+            values["unit_id"] = units[values["unit_id"]]
         for start in range(0, len(rows), INSERT_CHUNK):
             db.session.execute(insert(User), rows[start:start + INSERT_CHUNK])
-            if progress:
-                progress(min(start + INSERT_CHUNK, len(rows)), len(rows))
         audit.record("roster.import", f"{len(issued)} 人", f"导入 {len(issued)} 人，新建单位 {len(report.new_units)} 个",
                      new_units=report.new_units)
-        db.session.commit()
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise ServiceError("导入时发现准考证号或单位已被占用（可能有人同时导入），未导入任何人员，请重新上传检查") from None

@@ -120,8 +120,10 @@ def copy_prepared_items(attempt_id: int, paper_id: int) -> None:
 
 
 # Drawing takes about 0.5 s per 1,000 papers on a 2-core server: opening a round for the
-# whole county's self-study (48,000 members) would outlast a web request. Such a round has no
-# 9:00 start to prepare for, so above this many people its papers are drawn at each 开始.
+# whole county (48,000 members) would outlast a web request, so the organizer's page opens a
+# round above quizapp.jobs.rounds.INLINE_MAX people with a background job (`draw_papers` with
+# progress, then `insert_papers`). Called inline above MAX_PREPARED (as `redraw_without` may be),
+# `prepare_papers` draws nothing and such papers are drawn at each 开始.
 MAX_PREPARED = 20_000
 
 
@@ -130,8 +132,18 @@ def prepare_papers(round_: Round) -> int:
     prepared paper yet (each team's, in a shared-paper team round). No commit. Returns the
     number drawn: 0 for a round open to more than MAX_PREPARED people. Raises ServiceError
     when the banks fall short."""
-    if db.session.scalar(entry.eligible_people(round_).with_only_columns(func.count())) > MAX_PREPARED:
+    if eligible_count(round_) > MAX_PREPARED:
         return 0
+    return insert_papers(draw_papers(round_))
+
+
+def eligible_count(round_: Round) -> int:
+    return db.session.scalar(entry.eligible_people(round_).with_only_columns(func.count()))
+
+
+def draw_papers(round_: Round, progress=None) -> list[dict]:
+    """The prepared_paper rows still to draw for `round_` (see `prepare_papers`), drawn in
+    memory: nothing is written. `progress(done, total)` is called every 1,000 papers."""
     drawer, types = _drawer(round_, None)
     if round_.team_scoring == "shared":
         done = set(db.session.scalars(select(PreparedPaper.team_id).where(PreparedPaper.round_id == round_.id)))
@@ -146,9 +158,16 @@ def prepare_papers(round_: Round) -> int:
         seen = entry.seen_by_person(round_) if round_.avoid_seen else {}
         keys = [("user_id", u, str(u), seen.get(u, frozenset())) for u in people]
     rows = []
-    for column, key, person_key, avoid in keys:
+    for count, (column, key, person_key, avoid) in enumerate(keys, start=1):
         items, top = _draw(round_, drawer, types, person_key, avoid)
         rows.append({"round_id": round_.id, column: key, "items": items, "max_score": top})
+        if progress and (count % 1000 == 0 or count == len(keys)):
+            progress(count, len(keys))
+    return rows
+
+
+def insert_papers(rows: list[dict]) -> int:
+    """Insert drawn prepared_paper rows in bounded statements. No commit."""
     for start in range(0, len(rows), 1000):  # bounded statement size on both databases
         db.session.execute(insert(PreparedPaper), rows[start:start + 1000])
     return len(rows)

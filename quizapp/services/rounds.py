@@ -17,7 +17,7 @@ from ..ranking import UNIT_METHODS
 from ..scoring import DEFAULT_POINTS, MULTIPLE_RULES
 from . import ServiceError, audit, entry
 from .attempts import sweep_expired
-from .drawing import prepare_papers, question_pool
+from .drawing import insert_papers, prepare_papers, question_pool
 from .units import sorted_units
 
 
@@ -155,10 +155,8 @@ def rule_availability(round_: Round) -> list[tuple[Section, int]]:
     return available([Section.from_dict(s) for s in round_.rules], question_pool())
 
 
-def open_round(round_: Round) -> int:
-    """Open a draft round for starts and draw the paper of everyone who may take it, in one
-    transaction (so 开始 at the start time only fetches the prepared paper). Refused when the
-    banks cannot satisfy its paper rules. Returns the number of papers drawn."""
+def check_can_open(round_: Round) -> None:
+    """Raise ServiceError unless `round_` is a draft whose paper rules the banks can satisfy."""
     if round_.status != "draft":
         raise ServiceError("只有未开放的轮次可以开放")
     sections, pool = [Section.from_dict(s) for s in round_.rules], question_pool()
@@ -168,10 +166,28 @@ def open_round(round_: Round) -> int:
     shortfalls = check_rules(sections, pool)
     if shortfalls:
         raise ServiceError("题库不足，不能开放：" + "；".join(shortfalls))
+
+
+def open_round(round_: Round) -> int:
+    """Open a draft round for starts and draw the paper of everyone who may take it, in one
+    transaction (so 开始 at the start time only fetches the prepared paper). Refused when the
+    banks cannot satisfy its paper rules. Returns the number of papers drawn. (The organizer's
+    page opens large rounds with a background job instead: quizapp.jobs.rounds.)"""
+    check_can_open(round_)
     round_.status = "open"
     drawn = prepare_papers(round_)
     audit.record("round.open", round_.name, f"开放本轮，预先抽取 {drawn} 份试卷" if drawn else "开放本轮")
     db.session.commit()
+    return drawn
+
+
+def open_with_papers(round_: Round, rows: list[dict]) -> int:
+    """Open `round_` with the prepared_paper rows a job drew ahead (drawing.draw_papers). The
+    same checks as `open_round`; no commit (the job commits it with its own state)."""
+    check_can_open(round_)
+    round_.status = "open"
+    drawn = insert_papers(rows)
+    audit.record("round.open", round_.name, f"开放本轮，预先抽取 {drawn} 份试卷（后台任务）")
     return drawn
 
 
