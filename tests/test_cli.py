@@ -91,12 +91,13 @@ def test_demo_with_simulation_gives_a_ranked_preliminary(app, runner, tmp_path):
     result = run(runner, "demo", "--simulate")
     assert result.exit_code == 0, result.output
     assert "组织者登录：用户名 admin" in result.output and "参赛人员登录：准考证号 20180001" in result.output
+    assert "练习：每位参赛人员登录后即可在「练习」中" in result.output and "学习自测" not in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Unit)) == 89
         assert db.session.scalar(select(func.count()).select_from(User).filter_by(role="participant")) == 356
         rounds = db.session.scalars(select(Round).order_by(Round.id)).all()
         assert [(r.stage, r.status, bool(r.published_at)) for r in rounds] == [
-            ("初赛", "closed", True), ("复赛", "closed", True), ("决赛", "closed", True), ("初赛", "open", False)]
+            ("初赛", "closed", True), ("复赛", "closed", True), ("决赛", "closed", True)]  # practice is not a round
         preliminary, semifinal, final = rounds[:3]
         took_part = db.session.scalar(select(func.count()).select_from(Attempt).filter_by(round_id=preliminary.id))
         assert semifinal.restricted and len(semifinal.entrants) >= 280
