@@ -25,6 +25,7 @@ from .drawing import question_pool
 from .awards import set_prizes
 from .banks import import_banks
 from .corrections import void_question
+from .final import create_demo_final, demo_lines
 from .rounds import RoundSpec, close_round, create_round, open_round, publish
 
 ADMIN = ("admin", "admin-demo-2018")
@@ -72,6 +73,7 @@ def seed_demo(banks_dir: Path, simulate: bool, echo=print) -> list[str]:
     rounds = _seed_rounds(competition)
     if simulate:
         _play(rounds, rng, echo)
+        create_demo_final(rounds[2])  # the 决赛 on stage: host console, team buzzers, big screen
     state = "初赛、复赛、决赛均已结束，成绩和获奖名单已公布" if simulate else "初赛、复赛、决赛均未开放"
     return [f"{competition.name}：{state}。", PRACTICE_LINE] + _login_lines()
 
@@ -83,7 +85,7 @@ def _login_lines() -> list[str]:
     if liaison is not None:  # demo data made before the liaison was added has none
         lines.append(f"单位联络员登录：用户名 {LIAISON[0]}，密码 {LIAISON[1]}（{liaison.unit.name}，只看本单位）")
     lines += [f"参赛人员登录：准考证号 {u.username}，密码 {PARTICIPANT_PASSWORD}（{u.name}，{u.unit.name}）" for u in users]
-    return lines
+    return lines + demo_lines()
 
 
 def _seed_people(rng: random.Random) -> None:

@@ -180,3 +180,25 @@ def mark_status(final: Final, state: rules.State) -> None:
         final.status = state.status
         if state.status == "finished":
             final.finished_at = clock.now()
+
+
+DEMO_CONFIG = {"required": {"count_per_team": 1}, "buzzer": {"count": 4}, "risk": {"count_per_team": 1},
+               "tiebreak": {"count": 2}}
+
+
+def create_demo_final(round_: Round) -> Final:
+    """The demo's on-stage final for the 决赛's teams: ready to run, questions drawn. Commits."""
+    return create_final(round_, DEMO_CONFIG, seed="demo-2018")
+
+
+def demo_lines() -> list[str]:
+    """What `quizapp demo` prints about each final: console, big screen and team logins."""
+    lines = []
+    for final in db.session.scalars(select(Final).order_by(Final.id)):
+        lines.append(f"现场决赛（{final.round.name}，{final.status_label}）：组织者登录后打开主持台 /admin/finals/{final.id}/console；"
+                     f"大屏（无需登录）/screen/{final.screen_token}")
+        lines += [f"  决赛队伍登录：用户名 {s['username']}，密码 {s['password']}（{s['team']}，登录后即为抢答器）"
+                  for s in slips(final)[:3]]
+        if len(final.teams) > 3:
+            lines.append(f"  其余 {len(final.teams) - 3} 支队伍的登录条：/admin/finals/{final.id}/slips")
+    return lines
