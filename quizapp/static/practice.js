@@ -49,7 +49,7 @@
     sec.appendChild(el("header", "question-head", "第 " + item.position + " 题 · " + item.label));
     var stem = el("p", "stem");
     item.stem_parts.forEach(function (part, i) {
-      stem.appendChild(document.createTextNode(part));
+      appendStemText(stem, part);
       if (item.type === "fill" && i < item.stem_parts.length - 1) {
         var blank = el("input", "blank");
         blank.type = "text";
@@ -81,6 +81,15 @@
     submit.addEventListener("click", function () { send(item, sec); });
     sec.appendChild(submit);
     return sec;
+  }
+
+  // A choice question's 「（  ）」 never breaks across lines: each is kept in a nowrap span.
+  function appendStemText(parent, text) {
+    text.split(/(（\s*）|\(\s*\))/).forEach(function (piece, i) {
+      if (!piece) { return; }
+      if (i % 2) { parent.appendChild(el("span", "paren-blank", piece)); }
+      else { parent.appendChild(document.createTextNode(piece)); }
+    });
   }
 
   function readResponse(sec) {
