@@ -2,7 +2,7 @@
 audit entry are committed together or not at all."""
 from __future__ import annotations
 
-from flask import has_request_context
+from flask import g, has_app_context, has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -25,9 +25,10 @@ ACTIONS = {
 
 
 def actor_id() -> int | None:
+    """The signed-in organizer; in a background job, the one who started it (quizapp.services.jobs)."""
     if has_request_context() and current_user.is_authenticated:
         return current_user.id
-    return None
+    return g.get("job_actor_id") if has_app_context() else None
 
 
 def record(action: str, target: str, summary: str, **details) -> AuditEvent:

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy import update
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import AuditEvent, Job
+from ..models import Job
 from . import ServiceError
 
 log = logging.getLogger(__name__)
@@ -207,11 +207,9 @@ def run(job_id: int, on_progress=None, extra: dict | None = None) -> JobContext 
         return None
     job = db.session.get(Job, job_id)
     ctx = JobContext(job.id, dict(job.params or {}), job.created_by, on_progress, dict(extra or {}))
+    g.job_actor_id = ctx.created_by  # audit entries the job writes are the organizer's who asked
     try:
         result = HANDLERS[job.kind](ctx)
-        for item in db.session.new:  # audit entries written by the job are the organizer's who asked
-            if isinstance(item, AuditEvent) and item.actor_id is None:
-                item.actor_id = ctx.created_by
         job = db.session.get(Job, job_id)
         job.status, job.result, job.finished_at = "done", result, utcnow()
         job.done = max(job.done, job.total)
@@ -229,6 +227,8 @@ def run(job_id: int, on_progress=None, extra: dict | None = None) -> JobContext 
         db.session.rollback()
         log.exception("job %s (%s) failed", job_id, job.kind)
         _finish(job_id, "failed", message="任务出错，未写入任何数据（错误已记入服务器日志）。可以重新运行")
+    finally:
+        g.pop("job_actor_id", None)
     return ctx
 
 
