@@ -58,4 +58,5 @@ def person(user_id: int):
     return render_template("liaison/person.html", person=user, attempts=attempts, score_visible=score_visible)
 
 
-from . import practice  # noqa: E402,F401  (the unit's practice figures register their routes on this blueprint)
+from . import report  # noqa: E402,F401  (the unit's 体检 report registers its routes on this blueprint)
+from . import practice  # noqa: E402,F401  (the unit's practice figures, likewise)

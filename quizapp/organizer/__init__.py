@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("organizer", __name__)
 
-from . import advance, attempts, audit_log, banks, jobs, people, practice, results, routes, units  # noqa: E402,F401  (register routes)
+from . import advance, attempts, audit_log, banks, health, jobs, people, practice, results, routes, units  # noqa: E402,F401  (register routes)

@@ -17,6 +17,7 @@ from ..models import Attempt, Round
 from ..services import ServiceError
 from ..services import attempts as attempt_service
 from ..services import entry
+from ..services.health_person import person_health
 from ..services.lobby import SECTION_TITLES, lobby_cards
 from ..services.practice import lobby_summary as practice_summary
 from ..services.rounds import answers_released
@@ -164,5 +165,6 @@ def result(attempt_id: int):
         return redirect(url_for("participant.quiz", attempt_id=attempt.id))
     released = answers_released(attempt.round)
     show_score = released or (attempt.round.show_score == "on_submit" and not attempt.invalidated_at)
-    return render_template("participant/result.html", attempt=attempt, released=released,
-                           show_score=show_score, items=result_items(attempt) if released else [])
+    items = result_items(attempt) if released else []
+    return render_template("participant/result.html", attempt=attempt, released=released, show_score=show_score,
+                           items=items, mine=person_health(attempt, items) if released else None)

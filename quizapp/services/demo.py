@@ -195,7 +195,7 @@ def _simulate(round_: Round, people: list[User], pool, rng: random.Random, echo)
             attempt = start_attempt(round_, user, pool)
             skill = min(0.97, max(0.35, rng.gauss(0.72 if round_.stage == "初赛" else 0.8, 0.12)))
             for item in attempt.items:
-                item.response = _simulated_response(item.question, rng, skill)
+                item.response = _simulated_response(item.question, rng, _skill(skill, user, item.question.source_doc))
             db.session.commit()
             used = timedelta(seconds=rng.randrange(8 * 60, (round_.time_limit_minutes + 4) * 60))
             app.config["CLOCK"] = lambda moment=start + used: moment
@@ -206,6 +206,17 @@ def _simulate(round_: Round, people: list[User], pool, rng: random.Random, echo)
         close_round(round_)
     finally:
         app.config["CLOCK"] = saved_clock
+
+
+def _skill(base: float, user: User, doc: str) -> float:
+    """A person's accuracy on one document: their own level, their unit's strength (some units
+    study harder), the document's difficulty, and how well this person knows this document —
+    so the 体检 shows real spread. Each offset has its own generator seeded by name, so it is
+    the same on every run and in every round, and the demo's main generator is not disturbed."""
+    unit = random.Random(f"unit:{user.unit.name}").gauss(0, 0.08)
+    document = random.Random(f"doc:{doc}").gauss(0, 0.06)
+    personal = random.Random(f"person:{user.username}:{doc}").gauss(0, 0.1)
+    return min(0.98, max(0.15, base + unit + document + personal))
 
 
 def _simulated_response(question, rng: random.Random, skill: float):

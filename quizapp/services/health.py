@@ -22,24 +22,24 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from sqlalchemy import Float, Text, case, cast, delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from ..banks.docs import doc_title
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Attempt, AttemptItem, HealthReport, Question, Round, Unit, User
 from ..rules.statistics import (
-    ItemSums, alpha_from_variances, item_statistics, most_chosen_wrong, option_shares, paper_statistics,
+    alpha_from_variances, item_statistics, most_chosen_wrong, option_shares, paper_statistics,
     population_variance, variance_from_sums,
 )
 from ..scoring import DEFAULT_POINTS
 from . import ServiceError
 from .drawing import scoring_rules
 from .entry import registered_by_unit
+from .health_scan import item_sums_by_question, scan, topic_keys
 from .units import unit_sort_key
 
-REPORT_VERSION = 1
-EPS = 1e-9
+REPORT_VERSION = 2
 
 
 def round_key(round_ids) -> str:
@@ -69,14 +69,42 @@ def get_report(rounds: list[Round], compute: bool = True) -> HealthReport | None
     return report
 
 
+def get_part(rounds: list[Round], part: str) -> dict:
+    """A kept part of the report ("items", or "doc/<slug>" for one document's chapters), which
+    pages read on their own so the heatmap page never parses the item table; {} if absent."""
+    get_report(rounds)
+    row = db.session.scalar(select(HealthReport).filter_by(round_key=f"{round_key(r.id for r in rounds)}/{part}"))
+    return row.payload if row is not None else {}
+
+
+def whole_report(rounds: list[Round]) -> dict:
+    """The main payload with its parts merged in (items and every document's chapters), for the export."""
+    payload = dict(get_report(rounds).payload)
+    payload["items"] = get_part(rounds, "items").get("items", [])
+    payload["by_topic"] = defaultdict(dict)
+    for doc in payload["docs"]:
+        for unit, cells in get_part(rounds, f"doc/{doc['slug']}").get("by_topic", {}).items():
+            payload["by_topic"][unit].update(cells)
+    return payload
+
+
 def store_report(rounds: list[Round]) -> HealthReport:
-    """Compute and keep the report (replacing an older one) in one transaction."""
+    """Compute and keep the report and its parts (replacing older ones) in one transaction."""
     payload = compute_payload(rounds)
     key = round_key(r.id for r in rounds)
-    db.session.execute(delete(HealthReport).where(HealthReport.round_key == key))
-    report = HealthReport(round_key=key, round_ids=sorted(r.id for r in rounds), payload=payload, stale=False,
-                          computed_at=utcnow())
+    ids = sorted(r.id for r in rounds)
+    parts = {f"{key}/items": {"items": payload.pop("items")}}
+    by_topic = payload.pop("by_topic")
+    for doc in payload["docs"]:
+        prefix = doc["slug"] + "\t"
+        parts[f"{key}/doc/{doc['slug']}"] = {"by_topic": {
+            unit: {k: v for k, v in cells.items() if k.startswith(prefix)} for unit, cells in by_topic.items()}}
+    db.session.execute(delete(HealthReport).where(HealthReport.round_key.in_([key, *parts])))
+    now = utcnow()
+    report = HealthReport(round_key=key, round_ids=ids, payload=payload, stale=False, computed_at=now)
     db.session.add(report)
+    db.session.add_all(HealthReport(round_key=k, round_ids=ids, payload=v, stale=False, computed_at=now)
+                       for k, v in parts.items())
     db.session.commit()
     return report
 
@@ -98,7 +126,8 @@ def _full_points(rounds: list[Round]):
 
 
 def _answers(rounds: list[Round], *columns):
-    """select(columns) over the counted answers: finalized valid attempts, unvoided questions."""
+    """select(columns) over the counted answers: finalized valid attempts, unvoided questions
+    (the live reads of one unit in quizapp.services.health_views)."""
     return (select(*columns).select_from(AttemptItem)
             .join(Attempt, Attempt.id == AttemptItem.attempt_id)
             .join(Question, Question.id == AttemptItem.question_id)
@@ -107,92 +136,72 @@ def _answers(rounds: list[Round], *columns):
 
 
 def compute_payload(rounds: list[Round]) -> dict:
-    """Everything the 体检 pages and export show, as JSON-ready data (see module docstring)."""
-    full = _full_points(rounds)
-    x = cast(func.coalesce(AttemptItem.points, 0.0), Float) / full
-    cells = db.session.execute(
-        _answers(rounds, User.unit_id, Question.source_doc, Question.topic, func.sum(x), func.count(),
-                 func.min(Question.id))
-        .join(User, User.id == Attempt.user_id).group_by(User.unit_id, Question.source_doc, Question.topic)).all()
+    """Everything the 体检 pages and export show, as JSON-ready data (see module docstring).
+    One scan of the answers (quizapp.services.health_scan); the rest reads small tables."""
+    sets = scan(rounds)
+    numbered = topic_keys()
+    keys = {tk: (doc, topic) for tk, doc, topic in db.session.execute(
+        select(numbered.c.tk, numbered.c.source_doc, numbered.c.topic).distinct())}
+    first = {(d, t): i for d, t, i in db.session.execute(
+        select(Question.source_doc, Question.topic, func.min(Question.id)).group_by(Question.source_doc, Question.topic))}
     by_doc: dict = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
     by_topic: dict = defaultdict(dict)
-    topic_order: dict = {}
-    for unit_id, doc, topic, total, n, first in cells:
-        unit = str(unit_id or 0)
-        by_doc[unit][doc][0] += float(total or 0)
-        by_doc[unit][doc][1] += n
-        by_topic[unit][f"{doc}\t{topic}"] = [round(float(total or 0), 4), n]
-        topic_order[(doc, topic)] = min(first, topic_order.get((doc, topic), first))
-    docs = sorted({doc for doc, _ in topic_order}, key=lambda d: (doc_title(d), d))
-    topics = [[d, t] for (d, t), _ in sorted(topic_order.items(), key=lambda kv: (docs.index(kv[0][0]), kv[1]))]
-    items = _items(rounds, full, x)
+    county_topic: dict = defaultdict(lambda: [0.0, 0])
+    answers = 0
+    for row in sets["cells"]:
+        if not row["n"]:
+            continue
+        unit, (doc, topic) = str(row["unit"] or 0), keys[row["tk"]]
+        by_doc[unit][doc][0] += row["sx"]
+        by_doc[unit][doc][1] += row["n"]
+        by_topic[unit][f"{doc}\t{topic}"] = [round(row["sx"], 4), row["n"]]
+        county_topic[f"{doc}\t{topic}"][0] += row["sx"]
+        county_topic[f"{doc}\t{topic}"][1] += row["n"]
+        answers += row["n"]
+    seen = {key.split("\t", 1)[0] for key in county_topic}
+    docs = sorted(seen, key=lambda d: (doc_title(d), d))
+    topics = [key.split("\t", 1) for key in sorted(county_topic, key=lambda k: (
+        docs.index(k.split("\t", 1)[0]), first.get(tuple(k.split("\t", 1)), 0)))]
     return {
         "version": REPORT_VERSION,
         "rounds": [{"id": r.id, "name": r.name} for r in rounds],
-        "answers": sum(row[4] for row in cells),
+        "answers": answers,
         "docs": [{"slug": d, "title": doc_title(d)} for d in docs],
         "topics": topics,
         "units": _units(rounds),
         "by_doc": {u: {d: [round(v[0], 4), v[1]] for d, v in cols.items()} for u, cols in by_doc.items()},
+        "county_topic": {k: [round(v[0], 4), v[1]] for k, v in county_topic.items()},
         "by_topic": dict(by_topic),
-        "items": items,
-        "papers": [_paper(r) for r in rounds],
+        "items": _items(sets),
+        "papers": [_paper(r, [s for s in sets["slots"] if s["rid"] == r.id]) for r in rounds],
         "overall": _overall(rounds),
     }
 
 
-def _item_sums_query(rounds: list[Round], full, x):
-    """Per question: n, Σx, Σx², Σr, Σr², Σxr and Σ x_(k) r_(k) (sorted pairing), in one
-    statement. r is the rest of the person's paper as a fraction of its maximum. The sorted
-    pairing needs, for the row of rank k in rest-score order, the k-th smallest x: x takes
-    three levels (0, a partial credit, 1), so that is 0 for k ≤ n₀, the mean partial credit
-    for k ≤ n₀ + n½, else 1 — window counts over the question's rows, no self-join."""
-    rest_max = Attempt.max_score - full
-    r = (func.coalesce(Attempt.score, 0.0) - func.coalesce(AttemptItem.points, 0.0)) / rest_max
-    inner = _answers(rounds, AttemptItem.question_id.label("q"), x.label("x"), r.label("r")).where(
-        rest_max > EPS).subquery()
-    partial = (inner.c.x > EPS) & (inner.c.x < 1 - EPS)
-    whole = {"partition_by": inner.c.q}
-    ranked = select(
-        inner.c.q, inner.c.x, inner.c.r,
-        func.row_number().over(partition_by=inner.c.q, order_by=inner.c.r).label("k"),
-        func.sum(case((inner.c.x <= EPS, 1), else_=0)).over(**whole).label("n0"),
-        func.sum(case((partial, 1), else_=0)).over(**whole).label("np"),
-        func.sum(case((partial, inner.c.x), else_=0.0)).over(**whole).label("sp"),
-    ).subquery()
-    x_sorted = case((ranked.c.k <= ranked.c.n0, 0.0),
-                    (ranked.c.k <= ranked.c.n0 + ranked.c.np, ranked.c.sp / func.nullif(ranked.c.np, 0)), else_=1.0)
-    return select(ranked.c.q, func.count(), func.sum(ranked.c.x), func.sum(ranked.c.x * ranked.c.x),
-                  func.sum(ranked.c.r), func.sum(ranked.c.r * ranked.c.r), func.sum(ranked.c.x * ranked.c.r),
-                  func.sum(x_sorted * ranked.c.r)).group_by(ranked.c.q)
-
-
-def _items(rounds: list[Round], full, x) -> list[dict]:
-    sums = {row[0]: ItemSums(row[1], *(float(v or 0) for v in row[2:])) for row in
-            db.session.execute(_item_sums_query(rounds, full, x))}
-    # Answers per question, also of people whose rest of paper is empty (a one-question paper).
-    totals = dict((q, (n, float(s or 0))) for q, n, s in db.session.execute(
-        _answers(rounds, AttemptItem.question_id, func.count(), func.sum(x)).group_by(AttemptItem.question_id)))
+def _items(sets: dict) -> list[dict]:
+    sums = item_sums_by_question(sets["levels"], sets["bins"])
     responses = defaultdict(list)
-    for q, text, n in db.session.execute(
-            _answers(rounds, AttemptItem.question_id, cast(AttemptItem.response, Text), func.count())
-            .where(Question.type != "fill").group_by(AttemptItem.question_id, cast(AttemptItem.response, Text))):
-        responses[q].append((json.loads(text) if text not in (None, "null") else None, n))
+    for row in sets["responses"]:
+        if row["resp"] is not None or row["n"]:
+            text = row["resp"]
+            if row["n"]:
+                responses[row["q"]].append((json.loads(text) if text not in (None, "null") else None, row["n"]))
     questions = db.session.execute(select(Question.id, Question.qid, Question.type, Question.source_doc,
-                                          Question.source_article, Question.topic, Question.stem, Question.answer,
-                                          Question.options).where(Question.id.in_(list(totals)))).all()
+                                          Question.source_article, Question.topic, Question.stem, Question.answer)
+                                   .where(Question.id.in_(list(sums)))).all()
     items = []
     for q in questions:
-        n, total = totals[q.id]
-        stats = item_statistics(sums[q.id]) if q.id in sums else None
-        wrong = most_chosen_wrong(responses.get(q.id, []), q.answer, q.type) if q.type != "fill" else None
+        n, total, item_sums = sums[q.id]
+        stats = item_statistics(item_sums)
+        choice = q.type != "fill"
+        wrong = most_chosen_wrong(responses.get(q.id, []), q.answer, q.type) if choice else None
         items.append({
             "id": q.id, "qid": q.qid, "type": q.type, "doc": q.source_doc, "article": q.source_article,
             "topic": q.topic, "stem": q.stem, "n": n, "facility": total / n if n else None,
             "discrimination": stats.discrimination if stats else None,
             "efficiency": stats.efficiency if stats else None,
             "flags": stats.flags if stats else [],
-            "shares": option_shares(responses.get(q.id, []), q.type) if q.type != "fill" else {},
+            "shares": option_shares(responses.get(q.id, []), q.type) if choice else {},
             "wrong": list(wrong) if wrong else None,
         })
     items.sort(key=lambda item: (item["facility"] if item["facility"] is not None else 2, item["id"]))
@@ -219,20 +228,15 @@ def _counted_attempts(round_: Round):
     return (Attempt.round_id == round_.id, Attempt.status != "in_progress", Attempt.invalidated_at.is_(None))
 
 
-def _paper(round_: Round) -> dict:
+def _paper(round_: Round, slots: list[dict]) -> dict:
     """Paper figures of one round on percentage scores, and alpha by paper slots (positions):
     Σ over slots of the slot's score variance, against the variance of the totals, over the
     same attempts (quizapp.rules.statistics explains why slots)."""
     scores = db.session.execute(select(Attempt.score, Attempt.max_score).where(*_counted_attempts(round_))).all()
     percentages = [100 * (s or 0) / m for s, m in scores if m]
     stats = paper_statistics(percentages)
-    slots = db.session.execute(
-        select(AttemptItem.position, func.count(), func.sum(func.coalesce(AttemptItem.points, 0.0)),
-               func.sum(func.coalesce(AttemptItem.points, 0.0) * func.coalesce(AttemptItem.points, 0.0)))
-        .join(Attempt, Attempt.id == AttemptItem.attempt_id).where(*_counted_attempts(round_))
-        .group_by(AttemptItem.position)).all()
     n = len(scores)
-    complete = [variance_from_sums(c, float(s or 0), float(q or 0)) for _, c, s, q in slots if c == n]
+    complete = [variance_from_sums(s["rows"], s["sp"], s["spp"]) for s in slots if s["rows"] == n]
     alpha = alpha_from_variances(complete, population_variance([s or 0 for s, _ in scores])) if n > 1 else None
     result = {"id": round_.id, "name": round_.name, "n": n, "alpha": alpha, "slots": len(complete)}
     if stats:
