@@ -55,7 +55,8 @@ class Server:
     def start(self) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "quizapp.cli", "run", "--port", str(self.port)],
                                         cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(150):
+        deadline = time.monotonic() + 90  # importing the app takes seconds on a loaded 2-core machine
+        while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return

@@ -149,9 +149,23 @@ def apply(state: State, event: Event) -> State:
         raise IllegalTransition("决赛尚未开始")
     if state.phase not in PHASES_FOR[event.kind]:
         raise IllegalTransition(f"当前环节不能{KIND_LABELS[event.kind]}")
-    new = copy.deepcopy(state)
+    new = _clone(state)
     handler(new, event, event.data or {})
     new.seq = event.seq
+    return new
+
+
+def _clone(state: State) -> State:
+    """A copy the handlers may change: the mutable parts are copied, while config, teams and
+    slots (never changed after `initial`) and Press records (never changed once made) are
+    shared — a deep copy of a long run sheet on every press would cost the big screens time."""
+    new = copy.copy(state)
+    new.scores, new.ledger, new.done = dict(state.scores), list(state.ledger), list(state.done)
+    new.presses, new.locked, new.tried, new.tied = list(state.presses), list(state.locked), list(state.tried), list(state.tied)
+    new.answers, new.boots = dict(state.answers), list(state.boots)
+    new.timer = dict(state.timer) if state.timer else None
+    new.tiebreak = list(state.tiebreak) if state.tiebreak is not None else None
+    new.risk_used = {team: dict(used) for team, used in state.risk_used.items()}
     return new
 
 
