@@ -289,3 +289,48 @@ def test_job_routes_are_the_organizers_and_need_csrf(app, client, build, steps):
     assert admin.post(f"/admin/jobs/{job_id}/rerun").status_code == 400  # no CSRF token
     assert job_row(app, job_id).status == "failed"
     assert admin.get(f"/admin/jobs/{job_id}/download").status_code == 404  # not an export
+
+
+def test_a_stale_run_that_wakes_up_after_a_rerun_writes_nothing(app, client, monkeypatch):
+    """A worker that only looked dead (no heartbeat) and finishes after the job was run again:
+    its work is rolled back, so the job's work is written once, by the run that owns it."""
+    from quizapp.models import AppSetting
+
+    gate = threading.Event()
+
+    @job_service.handler("test_write", "测试写入")
+    def run_write(ctx):
+        gate.wait(20)
+        db.session.add(AppSetting(key=f"run-{ctx.run_number}", value="x"))
+        db.session.flush()
+        return {"summary": "写入"}
+
+    try:
+        with app.app_context():
+            job_id = job_service.submit("test_write", {}, "写入").id
+        for _ in range(200):
+            if job_row(app, job_id).status == "running":
+                break
+            threading.Event().wait(0.02)
+        monkeypatch.setitem(app.config, "JOBS_STALE_SECONDS", 0)
+        with app.app_context():
+            job_service.rerun(db.session.get(Job, job_id))  # run 2 starts while run 1 still waits
+        for _ in range(200):
+            if job_row(app, job_id).runs == 2:
+                break
+            threading.Event().wait(0.02)
+        gate.set()
+        job_service.join_threads()
+    finally:
+        gate.set()
+        job_service.HANDLERS.pop("test_write")
+    job = job_row(app, job_id)
+    assert (job.status, job.runs) == ("done", 2)
+    with app.app_context():
+        assert db.session.scalars(select(AppSetting.key).where(AppSetting.key.like("run-%"))).all() == ["run-2"]
+
+
+def test_worker_without_redis_says_jobs_run_in_the_web_process(app, runner, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    result = runner.invoke(cli, ["worker", "--burst"])
+    assert result.exit_code == 1 and "未设置 QUIZAPP_REDIS_URL" in result.output and "Traceback" not in result.output

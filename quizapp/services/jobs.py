@@ -30,7 +30,7 @@ from datetime import timedelta
 from typing import Callable
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from ..clock import utcnow
 from ..extensions import db
@@ -74,6 +74,7 @@ class JobContext:
     created_by: int | None = None
     on_progress: Callable[[int, int, str], None] | None = None
     extra: dict = field(default_factory=dict)  # in-memory results for an inline caller (the CLI)
+    run_number: int = 0  # which run of the job this is (a rerun counts up)
     after_commit: list = field(default_factory=list)  # callables run once the job's work is committed
     _last: float = 0.0
 
@@ -92,7 +93,8 @@ class JobContext:
         if message is not None:
             values["message"] = message
         with db.engine.begin() as connection:
-            connection.execute(update(Job.__table__).where(Job.id == self.job_id, Job.status == "running").values(**values))
+            connection.execute(update(Job.__table__).where(Job.id == self.job_id, Job.runs == self.run_number,
+                                                           Job.status == "running").values(**values))
 
 
 def _session_holds_sqlite_write_lock() -> bool:
@@ -135,7 +137,7 @@ def enqueue(job: Job) -> None:
                                   result_ttl=3600, failure_ttl=7 * 86400, description=f"quizapp job {job.id}")
         except Exception as exc:  # noqa: BLE001 — any Redis error means the same to the organizer
             log.error("job %s could not be queued: %s", job.id, exc)
-            _finish(job.id, "failed", message="无法加入任务队列：连接不上 Redis（QUIZAPP_REDIS_URL）。"
+            _finish(job.id, None, message="无法加入任务队列：连接不上 Redis（QUIZAPP_REDIS_URL）。"
                                               "请检查 Redis 和 quizapp worker 是否在运行，然后点“重新运行”")
         return
     app = current_app._get_current_object()
@@ -206,14 +208,21 @@ def run(job_id: int, on_progress=None, extra: dict | None = None) -> JobContext 
     if not claimed:
         return None
     job = db.session.get(Job, job_id)
-    ctx = JobContext(job.id, dict(job.params or {}), job.created_by, on_progress, dict(extra or {}))
+    kind, run_number = job.kind, job.runs
+    ctx = JobContext(job.id, dict(job.params or {}), job.created_by, on_progress, dict(extra or {}), run_number)
     g.job_actor_id = ctx.created_by  # audit entries the job writes are the organizer's who asked
     try:
-        result = HANDLERS[job.kind](ctx)
-        job = db.session.get(Job, job_id)
-        job.status, job.result, job.finished_at = "done", result, utcnow()
-        job.done = max(job.done, job.total)
-        job.message = (result or {}).get("summary", "已完成")
+        result = HANDLERS[kind](ctx)
+        total = db.session.scalar(select(Job.total).where(Job.id == job_id))
+        # Only the run that owns the job may finish it: a stale run that was rerun meanwhile (its
+        # worker was not dead after all) rolls back its work here, so nothing is written twice.
+        owned = db.session.execute(update(Job).where(Job.id == job_id, Job.runs == run_number, Job.status == "running")
+                                   .values(status="done", result=result, finished_at=utcnow(), done=total,
+                                           message=(result or {}).get("summary", "已完成"))).rowcount
+        if not owned:
+            db.session.rollback()
+            log.warning("job %s run %s was superseded by a rerun; its work was rolled back", job_id, run_number)
+            return None
         db.session.commit()
         for callback in ctx.after_commit:
             try:
@@ -222,19 +231,22 @@ def run(job_id: int, on_progress=None, extra: dict | None = None) -> JobContext 
                 log.exception("job %s: after-commit step failed", job_id)
     except ServiceError as exc:
         db.session.rollback()
-        _finish(job_id, "failed", message=str(exc), result=getattr(exc, "details", None))
+        _finish(job_id, run_number, message=str(exc), result=getattr(exc, "details", None))
     except Exception:  # noqa: BLE001 — the job must end "failed", whatever went wrong
         db.session.rollback()
-        log.exception("job %s (%s) failed", job_id, job.kind)
-        _finish(job_id, "failed", message="任务出错，未写入任何数据（错误已记入服务器日志）。可以重新运行")
+        log.exception("job %s (%s) failed", job_id, kind)
+        _finish(job_id, run_number, message="任务出错，未写入任何数据（错误已记入服务器日志）。可以重新运行")
     finally:
         g.pop("job_actor_id", None)
     return ctx
 
 
-def _finish(job_id: int, status: str, message: str, result: dict | None = None) -> None:
-    db.session.execute(update(Job).where(Job.id == job_id).values(
-        status=status, message=message[:4000], result=result, finished_at=utcnow()))
+def _finish(job_id: int, run_number: int | None, message: str, result: dict | None = None) -> None:
+    """Mark the job failed — if `run_number` still owns it (None: whichever run)."""
+    query = update(Job).where(Job.id == job_id)
+    if run_number is not None:
+        query = query.where(Job.runs == run_number)
+    db.session.execute(query.values(status="failed", message=message[:4000], result=result, finished_at=utcnow()))
     db.session.commit()
 
 
@@ -281,8 +293,6 @@ def status(job: Job) -> dict:
 
 def active_for(kind: str, key: str, value) -> Job | None:
     """The unfinished, not stale job of `kind` whose params[key] is `value` (one round's opening)."""
-    from sqlalchemy import select
-
     for job in db.session.scalars(select(Job).where(Job.kind == kind, Job.status.in_(("queued", "running")))):
         if (job.params or {}).get(key) == value and not is_stale(job):
             return job
