@@ -167,6 +167,7 @@ def test_a_whole_final_on_five_screens_survives_a_server_restart(app, build, bro
               (row.split("\t")[1:] for row in screen.inner_text("#scores").splitlines())}
     assert scores == {team_names[A]: 90, team_names[B]: 110, team_names[C]: 110}
     screen.screenshot(path=str(ARTIFACTS / "final-screen-revealed-1920.png"))
+    host.screenshot(path=str(ARTIFACTS / "final-console-1366.png"))
     # 加赛 between the two tied teams: sudden-death 抢答
     host.check(f"#tiebreak-teams input[value='{_team_id(app, final_id, B)}']")
     host.check(f"#tiebreak-teams input[value='{_team_id(app, final_id, C)}']")

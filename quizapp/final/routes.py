@@ -82,17 +82,18 @@ def review(final_id: int):
                            parts=final_service.rules.PARTS)
 
 
-@bp.route("/admin/finals/<int:final_id>/swap/<int:position>", methods=["POST"])
+@bp.route("/admin/finals/<int:final_id>/swap/<int:number>", methods=["POST"])
 @organizer_required
-def swap(final_id: int, position: int):
+def swap(final_id: int, number: int):
+    """Swap question `number` (1-based, as the review page numbers them)."""
     final = _final_or_404(final_id)
     if PostForm().validate():
         try:
-            final_service.swap_question(final, position)
-            flash(f"第 {position + 1} 题已换题", "info")
+            final_service.swap_question(final, number - 1)
+            flash(f"第 {number} 题已换题", "info")
         except ServiceError as exc:
             flash(str(exc), "error")
-    return redirect(url_for("final.review", final_id=final_id) + f"#q-{position + 1}")
+    return redirect(url_for("final.review", final_id=final_id) + f"#q-{number}")
 
 
 @bp.route("/admin/finals/<int:final_id>/slips")
