@@ -156,7 +156,12 @@ class Device:
 
 
 async def run(base: str, info: dict, audience: int, latency_trials: int, order_trials: int) -> dict:
-    host = Device()
+    screens = []
+    for start in range(0, audience, 50):  # connect in batches, as a hall fills
+        batch = [Device() for _ in range(min(50, audience - start))]
+        await asyncio.gather(*(d.connect(base, {"screen": info["token"]}) for d in batch))
+        screens.extend(batch)
+    host = Device()  # after the hall has filled: its connection is the fresh one
     cookie, host_csrf = await sign_in(None, base, "admin", ADMIN_PASSWORD, f"/admin/finals/{info['final']}/console")
     await host.connect(base, {"csrf": host_csrf, "final": info["final"]}, cookie)
     teams = []
@@ -165,11 +170,6 @@ async def run(base: str, info: dict, audience: int, latency_trials: int, order_t
         device = Device()
         await device.connect(base, {"csrf": csrf}, cookie)
         teams.append((device, csrf))
-    screens = []
-    for start in range(0, audience, 50):  # connect in batches, as a hall fills
-        batch = [Device() for _ in range(min(50, audience - start))]
-        await asyncio.gather(*(d.connect(base, {"screen": info["token"]}) for d in batch))
-        screens.extend(batch)
 
     async def act(kind, data=None):
         seq = host.state["seq"]
