@@ -78,21 +78,22 @@ def bar_chart(rows: list[tuple[str, float | None, str]], title: str, colour_by_v
     """Horizontal bars for values in [0, 1]: (label, value, note shown after the bar). Bars are
     coloured on the heat scale (or plain blue); `reference` draws a dashed line (e.g. the county
     average) labelled `reference_label`."""
-    bar_h, label_h, gap, left, right = 14, 14, 8, 4, 60
-    span = WIDTH - left - right
+    bar_h, label_h, gap, left = 14, 14, 8, 4
+    span = WIDTH - 2 * left
     body, y = [], 4.0
     if reference is not None:
         y += 14
     top = y
     for label, value, note in rows:
-        body.append(f'<text x="{left}" y="{y + 11:.0f}" font-size="11" fill="#333">{escape(label)}</text>')
+        # The note shares the label's line, so the bar can use the whole width on a phone.
+        body.append(f'<text x="{left}" y="{y + 11:.0f}" font-size="11" fill="#333">{escape(label)}'
+                    f'<tspan fill="#555">　{escape(note)}</tspan></text>')
         y += label_h
         length = span * max(0.0, min(1.0, value or 0))
         colour = heat_color(value) if colour_by_value else "#3b73b9"
         body.append(f'<rect x="{left}" y="{y:.0f}" width="{span:.0f}" height="{bar_h}" fill="#f0f0f0"/>')
         if value is not None:
             body.append(f'<rect x="{left}" y="{y:.0f}" width="{length:.1f}" height="{bar_h}" fill="{colour}"/>')
-        body.append(f'<text x="{left + span + 4}" y="{y + 11:.0f}" font-size="11" fill="#333">{escape(note)}</text>')
         y += bar_h + gap
     if reference is not None:
         x = left + span * max(0.0, min(1.0, reference))

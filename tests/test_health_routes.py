@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from quizapp.extensions import db
-from quizapp.models import Question, Round, Unit, User
+from quizapp.models import Attempt, Question, Round, Unit, User
 from quizapp.services import corrections, health
 from quizapp.services.accounts import hash_password
 from quizapp.services.rounds import publish
@@ -135,3 +135,20 @@ def test_unknown_or_open_rounds(app, client, build, health_round):
 def test_unknown_unit_is_404(client, health_round, path):
     login(client, "admin")
     assert client.get(path.format(rid=health_round)).status_code == 404
+
+
+def test_participant_result_shows_ranks_and_documents_only_after_release(app, client, health_round):
+    with app.app_context():
+        attempt_id = db.session.scalar(select(Attempt.id).join(User, User.id == Attempt.user_id)
+                                       .where(User.username == "h11"))
+        health.get_report([db.session.get(Round, health_round)])  # the county figures are kept
+    login(client, "h11")
+    html = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "我的成绩分析" in html and "全县名次" in html and "单位内名次" in html
+    assert "《中华人民共和国监察法》（2024年修正）" in html and "全县平均" in html
+    assert "条文全文" in html  # a missed question carries its article
+    with app.app_context():
+        publish(db.session.get(Round, health_round), published=False)
+        db.session.commit()
+    html = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "我的成绩分析" not in html and "全县名次" not in html
