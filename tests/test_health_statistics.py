@@ -2,7 +2,7 @@
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quizapp.rules.statistics import (
@@ -91,6 +91,7 @@ def test_option_shares_and_most_chosen_wrong():
 cells = st.tuples(st.integers(min_value=0, max_value=500), st.floats(min_value=0, max_value=1))
 
 
+@settings(deadline=None)  # the machine is shared: timing is not what this tests
 @given(st.dictionaries(st.integers(0, 30), st.dictionaries(st.sampled_from("ABCD"), cells, min_size=1), min_size=1))
 def test_accuracy_in_unit_interval_and_county_is_weighted_mean(data):
     rows = [(unit, column, answers * share, answers) for unit, cols in data.items()
@@ -111,6 +112,7 @@ def test_accuracy_in_unit_interval_and_county_is_weighted_mean(data):
             assert cell.accuracy == pytest.approx(expected)
 
 
+@settings(deadline=None)
 @given(st.floats(min_value=-10, max_value=1e6, allow_nan=False), st.integers(min_value=0, max_value=1000))
 def test_a_cell_never_leaves_the_unit_interval(total, answers):
     accuracy = Cell(total, answers).accuracy
