@@ -18,6 +18,7 @@ from .config import ConfigError
 from .extensions import db
 from .paths import QUESTION_BANKS
 from .services import ServiceError
+from .services.banks import BankImportError
 
 
 
@@ -27,6 +28,11 @@ def friendly(command):
     def wrapped(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except BankImportError as exc:
+            # A bank that fails lint (e.g. `quizapp demo` with edited banks): its first errors, not a traceback.
+            shown = "\n".join(str(e) for e in exc.errors[:20])
+            more = f"\n……另有 {len(exc.errors) - 20} 处" if len(exc.errors) > 20 else ""
+            raise click.ClickException(f"题库检查未通过，未导入：\n{shown}{more}") from None
         except (ServiceError, ValueError, FileNotFoundError) as exc:
             raise click.ClickException(str(exc)) from None
         except (OperationalError, ProgrammingError) as exc:

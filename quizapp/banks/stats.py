@@ -54,6 +54,7 @@ def edition_stats(edition: Edition, sources: dict[str, SourceDoc] | None = None)
         "total": len(questions),
         "types": Counter(q.type for q in questions),
         "difficulty": Counter(q.difficulty for q in questions),
+        "type_difficulty": Counter((q.type, q.difficulty) for q in questions),
         "chapters": Counter((q.topic, q.type) for q in questions),
         "cited": cited,
         "uncovered": uncovered,
@@ -70,6 +71,9 @@ def format_edition(edition: Edition, sources: dict[str, SourceDoc] | None = None
     lines = [f"《{edition.document}》{edition.version}年版（{state}；题库 {files}）：共 {stats['total']} 题"]
     lines.append("  题型：" + "，".join(f"{TYPE_LABELS[t]} {stats['types'][t]}" for t in TYPES))
     lines.append("  难度：" + "，".join(f"{d} 级 {stats['difficulty'][d]}" for d in (1, 2, 3)))
+    for t in TYPES:
+        lines.append(f"    {TYPE_LABELS[t]}按难度：" + "，".join(
+            f"{d} 级 {stats['type_difficulty'][(t, d)]}" for d in (1, 2, 3)))
     singles = sum(stats["single_keys"].values())
     if singles:
         lines.append("  单选答案字母：" + "，".join(f"{letter} {n}（{n / singles:.0%}）"
