@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Unit, User
+from .roster_xlsx import sheet_rows
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a 60,000-row, 10-column sheet unpacks to ~25 MB
@@ -289,17 +290,17 @@ def _csv_rows(path: Path, name: str):
     if "\x00" in text:
         raise RosterFileError(f"{name}：文件含有二进制内容，不是 CSV 文本。{SAVE_AS_UTF8}")
     try:
-        return [(line, row[:MAX_COLUMNS]) for line, row in _limited(csv.reader(io.StringIO(text)), name)]
+        return [(line, row[:MAX_COLUMNS]) for line, row in _limited(enumerate(csv.reader(io.StringIO(text)), start=1), name)]
     except csv.Error as exc:
         raise RosterFileError(f"{name}：CSV 格式错误（{exc}）。{SAVE_AS_UTF8}") from None
 
 
 def _limited(rows, name: str):
-    """The non-blank rows, numbered as the file numbers them (from 1), stopping with an error
-    past the row cap. Blank rows are dropped here, so a sheet padded with a million empty
-    rows costs time to skip but no memory."""
+    """The non-blank (line, row) pairs — lines numbered as the file numbers them, from 1 —
+    stopping with an error past the row cap. Blank rows are dropped here, so a sheet padded
+    with a million empty rows costs time to skip but no memory."""
     count = 0
-    for line, row in enumerate(rows, start=1):
+    for line, row in rows:
         if not any(value is not None and str(value).strip() for value in row):
             continue
         count += 1
@@ -312,8 +313,6 @@ NOT_XLSX = "不是有效的 XLSX 文件（可能是其他格式的文件改了�
 
 
 def _xlsx_rows(path: Path, name: str):
-    from openpyxl import load_workbook
-
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -323,16 +322,10 @@ def _xlsx_rows(path: Path, name: str):
                 raise RosterFileError(f"{name}：解压后超过 {MAX_UNPACKED_BYTES // 1048576} MB，不像是一份名单")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError):
         raise RosterFileError(f"{name}：{NOT_XLSX}") from None
-    # openpyxl on an untrusted file can fail in many ways (bad XML, missing parts, odd values);
-    # each of them means the same thing to the organizer, so all get the one message.
+    # An untrusted file can fail in many ways (bad XML, missing parts, odd values); each of
+    # them means the same thing to the organizer, so all get the one message.
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            sheet.reset_dimensions()  # read the rows present, not what <dimension> claims
-            return list(_limited(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), name))
-        finally:
-            workbook.close()
+        return list(_limited(sheet_rows(path, MAX_COLUMNS), name))
     except RosterFileError:
         raise
     except Exception:  # noqa: BLE001 — see above
