@@ -31,6 +31,8 @@ def sheet_rows(path: Path, max_columns: int):
         strings = next((t for t in targets.values() if t and t.endswith("sharedStrings.xml")), None)
         if strings:
             strings = strings.lstrip("/") if strings.startswith("/") else posixpath.normpath("xl/" + strings)
+        elif "xl/sharedStrings.xml" in archive.namelist():  # present but not related: some writers
+            strings = "xl/sharedStrings.xml"
             for _, element in iterparse(archive.open(strings)):
                 if element.tag == f"{_M}si":
                     shared.append(_string_item(element))
