@@ -1,6 +1,6 @@
 """Practice (大学习): starting sets, answering with immediate feedback, and the 错题本.
 
-Contracts:
+Contracts (the answer itself is checked in quizapp.services.practice_answers):
 - Practice writes only the practice tables (quizapp.models.practice); no competition score,
   rank or leaderboard reads them.
 - The correct answer, 解析 and article of an item leave the server only in the answer to that
@@ -16,7 +16,7 @@ import random
 import secrets
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
@@ -24,16 +24,14 @@ from ..banks.loader import BLANK, TYPE_LABELS
 from ..extensions import db
 from ..models import Attempt, AttemptItem, Question, Round, User
 from ..models.practice import PracticeItem, PracticeMistake, PracticeSession
-from ..rules.practice import DAILY_COUNT, MASTERED_BOX, Box, daily_pick, in_book, review
-from ..scoring import ScoringRules, is_answered, score_response
+from ..rules.practice import DAILY_COUNT, MASTERED_BOX, daily_pick
 from . import ServiceError
-from .attempts import NoSuchItem, to_bank_response, to_display_response
+from .attempts import to_display_response
 from .practice_catalog import article, chapter_key, chapter_pool, in_force_pool
 from .release import results_released
 
 COUNTS = (10, 20, 30)
 MISTAKES_PER_SET = 20
-_RULES = ScoringRules()
 
 
 def _create(user: User, kind: str, title: str, question_ids: list[int], **fields) -> int:
