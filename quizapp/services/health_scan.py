@@ -77,7 +77,7 @@ def _aggregates(b):
             func.sum(b.c.r * b.c.r), func.sum(b.c.x * b.c.r), func.count(), func.sum(b.c.p), func.sum(b.c.p * b.c.p)]
 
 
-def scan(rounds: list[Round]) -> dict[str, list[dict]]:
+def scan(rounds: list[Round], only: tuple[str, ...] | None = None) -> dict[str, list[dict]]:
     """{set name: [row dict with the set's keys and AGGREGATES]} (see the module docstring).
 
     One GROUP BY per set; "levels" and "bins" come from one grouping by (question, level,
@@ -91,6 +91,9 @@ def scan(rounds: list[Round]) -> dict[str, list[dict]]:
              "responses": (("q", "resp"), False), "slots": (("rid", "pos"), False)}
     out: dict[str, list[dict]] = {}
     for name, (keys, with_unit) in plans.items():
+        if only is not None and name not in only:
+            out[name] = []
+            continue
         b = _base(rounds, with_unit)
         columns = [b.c[k] for k in keys]
         out[name] = [{**dict(zip(keys, row[:len(keys)])), **_named(row[len(keys):])}
