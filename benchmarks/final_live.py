@@ -29,10 +29,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.harness import SECRET, database_url  # noqa: E402
+from benchmarks.harness import PG_ADMIN, SECRET  # noqa: E402
 
 TEAMS = 10
 ADMIN_PASSWORD = "bench-admin-password"
+
+
+def database_url(kind: str) -> str:
+    """A fresh database of this benchmark's own (other benchmarks empty theirs when they start)."""
+    if kind == "sqlite":
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.gettempdir()) / "quizapp-bench-final"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        return f"sqlite:///{folder / 'bench.db'}"
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS quizapp_bench_final WITH (FORCE)"))
+        connection.execute(text("CREATE DATABASE quizapp_bench_final"))
+    engine.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/quizapp_bench_final"
 
 
 def seed(url: str, slots: int) -> dict:
@@ -207,6 +227,8 @@ async def run(base: str, info: dict, audience: int, latency_trials: int, order_t
         latencies.append(max(arrivals) * 1000)
         per_screen.extend(a * 1000 for a in arrivals)
         await act("judge", {"correct": True}); await act("reveal")
+        if (trial + 1) % 20 == 0:
+            print(f"latency trial {trial + 1}: last {latencies[-1]:.1f} ms", flush=True)
     still = len(live(screens))
     for device in screens[10:]:
         await device.sio.disconnect()
