@@ -7,8 +7,8 @@ Contracts (the answer itself is checked in quizapp.services.practice_answers):
   item's submission (`answer`) or, for items already answered, in `session_items`.
 - An item is answered once; submitting it again returns the first answer's feedback.
 - `answer` is the hot path: one read (item, question, session check and 错题本 entry in one
-  query), one single-row UPDATE, and an upsert of the 错题本 entry only when its box changes
-  (a wrong answer, or a right one on a question in the book) — in one transaction.
+  query), then one single-row UPDATE and an upsert of the 错题本 entry only when its box
+  changes (a wrong answer, or a right one on a question in the book), in one transaction.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Answering practice: the hot path (`answer`) and what a session's page carries.
 
-`answer` runs in one database transaction on its own connection, without the ORM session:
-one read joining the item, its question, the signed-in person's session check and their
-错题本 entry; one conditional single-row UPDATE of the item; and, only when the Leitner box
+`answer` runs on its own connections, without the ORM session: one read (autocommit) joining
+the item, its question, the signed-in person's session check and their 错题本 entry; then, in
+one transaction, one conditional single-row UPDATE of the item and, only when the Leitner box
 changes, one upsert of the 错题本 entry. The statements are built once per process (building
 them per request cost more than running them). The article's text comes from a per-process
 cache (quizapp.services.practice_catalog), never from disk or the database per request.
@@ -77,27 +77,31 @@ def answer(session_id: int, position: int, raw, owner_id: int, owner_version: in
     is stale), ServiceError for a blank or malformed answer. A second submission of an
     answered item stores nothing and returns the first answer's feedback."""
     params = {"session_id": session_id, "position": position, "owner_id": owner_id, "owner_version": owner_version}
+    # The read outside the write transaction (autocommit): on SQLite a read inside it would hold
+    # a shared lock while waiting to write, and writers would queue behind readers.
+    with db.engine.connect() as reader:
+        row = reader.execution_options(isolation_level="AUTOCOMMIT").execute(_READ, params).first()
+    if row is None:
+        raise NoSuchItem("题号不存在")
+    entry = Box(row.box, row.box_session) if row.mistake_id is not None else None
+    if row.answered_at is not None:
+        return _result(row, row.response, bool(row.correct), entry.box if entry else None)
+    response = to_bank_response(row, row.option_order, raw)
+    if not is_answered(row.type, response):
+        raise ServiceError("请先作答再提交")
+    correct = score_response(row.type, row.answer, response, _RULES) >= _RULES.points_for(row.type)
+    now = clock.now()
+    after = review(entry, correct, session_id)
     with db.engine.begin() as connection:
-        row = connection.execute(_READ, params).first()
-        if row is None:
-            raise NoSuchItem("题号不存在")
-        entry = Box(row.box, row.box_session) if row.mistake_id is not None else None
-        if row.answered_at is not None:
-            return _result(row, row.response, bool(row.correct), entry.box if entry else None)
-        response = to_bank_response(row, row.option_order, raw)
-        if not is_answered(row.type, response):
-            raise ServiceError("请先作答再提交")
-        correct = score_response(row.type, row.answer, response, _RULES) >= _RULES.points_for(row.type)
-        now = clock.now()
         written = connection.execute(_WRITE, {"b_id": row.id, "b_response": response, "b_correct": correct,
                                               "b_now": now}).rowcount
-        if written != 1:  # answered meanwhile (a double tap): the first answer stands
-            row = connection.execute(_READ, params).first()
-            return _result(row, row.response, bool(row.correct), entry.box if entry else None)
-        after = review(entry, correct, session_id)
-        if after is not entry:
+        if written == 1 and after is not entry:
             connection.execute(_upsert(), {"m_user": owner_id, "m_qid": row.qid, "m_question": row.question_id,
                                            "m_box": after.box, "m_session": after.session_id, "m_now": now})
+    if written != 1:  # answered meanwhile (a double tap): the first answer stands
+        with db.engine.connect() as reader:
+            row = reader.execution_options(isolation_level="AUTOCOMMIT").execute(_READ, params).first()
+        return _result(row, row.response, bool(row.correct), entry.box if entry else None)
     return _result(row, response, correct, after.box if after else None)
 
 
