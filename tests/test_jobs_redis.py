@@ -89,7 +89,9 @@ def test_a_worker_process_runs_the_web_roster_job(rq_app, client, build, monkeyp
     process = worker(app, queue, burst=True)
     output = process.communicate(timeout=180)[0].decode()
     assert process.returncode == 0, output
-    assert job_state(app, job_id) == ("done", 250, 250, 1) and people(app) == 250
+    with app.app_context():
+        message = db.session.get(Job, job_id).message
+    assert job_state(app, job_id) == ("done", 250, 250, 1) and people(app) == 250, (message, output[-3000:])
     assert client.get(f"/admin/jobs/{job_id}/status").get_json()["percent"] == 100
 
 
