@@ -26,7 +26,7 @@ def test_bank_lint_passes_and_fails_with_located_errors(runner, tmp_path):
     bad.write_text(SAMPLE_BANK.read_text("utf-8").replace("article: 7,", "article: 8,"), encoding="utf-8")
     failed = run(runner, "bank", "lint", "--sources", str(SOURCES), str(bad))
     assert failed.exit_code == 1
-    assert f"{bad}:6: [t-0001] source.basis 不是第 8 条原文的逐字摘录" in failed.output
+    assert f"{bad}:9: [t-0001] source.basis 不是第 8 条原文的逐字摘录" in failed.output
     assert "Traceback" not in failed.output
 
 
