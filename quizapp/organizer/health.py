@@ -22,6 +22,7 @@ from ..validation import query_choice, query_int, query_str
 from . import bp
 
 ITEMS_PAGE = 200
+UNITS_PAGE = 100  # a county of 1,500 units: one page of the heatmap stays small enough to read and to serve
 
 
 def load_rounds() -> list[Round]:
@@ -50,6 +51,13 @@ def _context(rounds, report, **extra):
                 type_names=TYPE_NAMES, **extra)
 
 
+def _page(rows: list) -> tuple[list, dict]:
+    """One page of unit rows (sorted first, so a sort covers every unit) and the pager's figures."""
+    pages = max(1, -(-len(rows) // UNITS_PAGE))
+    page = min(query_int("page", 1), pages)
+    return rows[(page - 1) * UNITS_PAGE:page * UNITS_PAGE], {"page": page, "pages": pages, "total": len(rows)}
+
+
 @bp.route("/health")
 @organizer_required
 def health_index():
@@ -65,8 +73,10 @@ def health_index():
     low = sorted((r for r in rows if r.registered), key=lambda r: (r.participation or 0, r.name))[:15]
     participation_bars = [(r.name, r.participation, f"{r.took_part}/{r.registered}") for r in low]
     groups = sorted({u["group"] for u in payload["units"] if u["group"]})
+    rows, pager = _page(rows)
     return render_template("organizer/health.html", **_context(
-        rounds, report, payload=payload, cols=cols, county=county, rows=rows, sort=sort, descending=descending,
+        rounds, report, payload=payload, cols=cols, county=county, rows=rows, pager=pager, sort=sort,
+        descending=descending,
         group=group, groups=groups, doc_bars=doc_bars, participation_bars=participation_bars, kind="doc"))
 
 
@@ -83,8 +93,10 @@ def health_chapters():
     group = query_str("group")
     chapters = {**payload, "by_topic": health.get_part(rounds, f"doc/{doc}").get("by_topic", {})}
     cols, county, rows = health_views.heatmap(chapters, "topic", doc=doc, sort=sort, descending=descending, group=group)
+    rows, pager = _page(rows)
     return render_template("organizer/health_chapters.html", **_context(
-        rounds, report, payload=payload, cols=cols, county=county, rows=rows, sort=sort, descending=descending,
+        rounds, report, payload=payload, cols=cols, county=county, rows=rows, pager=pager, sort=sort,
+        descending=descending,
         group=group, groups=[], doc=doc, doc_name=doc_title(doc) if doc else "", kind="topic"))
 
 

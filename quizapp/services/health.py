@@ -36,10 +36,11 @@ from ..scoring import DEFAULT_POINTS
 from . import ServiceError
 from .drawing import scoring_rules
 from .entry import registered_by_unit
+from .results import unit_leaderboard
 from .health_scan import item_sums_by_question, scan, topic_keys
 from .units import unit_sort_key
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 
 
 def round_key(round_ids) -> str:
@@ -174,6 +175,9 @@ def compute_payload(rounds: list[Round]) -> dict:
         "by_topic": dict(by_topic),
         "items": _items(sets),
         "papers": [_paper(r, [s for s in sets["slots"] if s["rid"] == r.id]) for r in rounds],
+        # Each unit's place among units per round (the leaderboard's rule), kept so a unit
+        # report need not rank every unit of a 50,000-person round on each request.
+        "standings": {str(r.id): {str(row.key): row.rank for row in unit_leaderboard(r)} for r in rounds},
         "overall": _overall(rounds),
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..models import Round, Unit
 from . import health_views
-from .results import individual_leaderboard, unit_leaderboard
+from .results import individual_leaderboard
 
 
 def unit_report(rounds: list[Round], payload: dict, unit: Unit) -> dict:
@@ -14,13 +14,12 @@ def unit_report(rounds: list[Round], payload: dict, unit: Unit) -> dict:
     meta = health_views.unit_meta(payload, unit.id) or {"registered": 0, "took_part": 0}
     results = []
     for round_ in rounds:
-        board = unit_leaderboard(round_)
-        standing = next((row for row in board if row.key == unit.id), None)
+        ranks = payload["standings"].get(str(round_.id), {})
         people = individual_leaderboard(round_, unit_id=unit.id, sweep=False)
         ranked = [(p, 1 + sum(1 for o in people if o.rank is not None and o.rank < p.rank) if p.rank else None)
                   for p in people]
         results.append({"round": round_, "people": ranked,
-                        "standing": standing, "units": sum(1 for row in board if row.rank is not None)})
+                        "standing": ranks.get(str(unit.id)), "units": sum(1 for rank in ranks.values() if rank is not None)})
     articles = health_views.weakest_articles(health_views.unit_all_items(rounds, unit.id))
     by_doc = health_views.unit_vs_county(payload, unit.id, "doc")
     doc_bars = [(row["label"], row["unit"], f"本单位 {row['unit']:.0%}｜全县 {row['county']:.0%}") for row in by_doc]
