@@ -62,6 +62,7 @@ def seed(url: str, participants: int, sections: list[dict], time_limit: int = 60
     from sqlalchemy import insert, select
 
     from quizapp import create_app
+    from quizapp.access import SESSION_VERSION_KEY
     from quizapp.clock import utcnow
     from quizapp.extensions import db
     from quizapp.models import Competition, Unit, User
@@ -94,6 +95,7 @@ def seed(url: str, participants: int, sections: list[dict], time_limit: int = 60
             with app.test_request_context(headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
                 g.pop("csrf_token", None)  # Flask-WTF caches the token on g, which outlives this request
                 login_user(user)
+                session[SESSION_VERSION_KEY] = user.session_version  # as a real sign-in does (quizapp.access)
                 token = generate_csrf()
                 people.append(Participant(user.id, serializer.dumps(dict(session)), token))
         return round_.id, people
