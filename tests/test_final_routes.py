@@ -1,6 +1,8 @@
 """Organizer pages of the on-stage 决赛: create from a 决赛 round, review and swap, slips, console."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import re
 
 from sqlalchemy import select
@@ -12,10 +14,14 @@ from .conftest import csrf_from, login
 from .final_setup import UNITS
 
 
-def _decision_round(build, app) -> int:
+def _decision_round(build, app, larger_pool: bool = False) -> int:
     from quizapp.services.teams import form_teams
 
     build.bank()
+    # A pool larger than the final, so a swap always has another question to take (with the
+    # 12-question sample alone the random draw sometimes left none, and the swap was refused).
+    if larger_pool:
+        build.bank(Path(__file__).resolve().parents[1] / "question_banks" / "jianchafa-2024.yaml")
     build.admin()
     for number, unit in enumerate(UNITS, start=1):
         build.participant(f"2026000{number}", unit=unit)
@@ -31,7 +37,7 @@ FORM = {"base_score": "100", "required_count": "1", "required_points": "10", "bu
 
 
 def test_an_organizer_creates_reviews_swaps_and_prints_a_final(app, build, client):
-    round_id = _decision_round(build, app)
+    round_id = _decision_round(build, app, larger_pool=True)
     login(client, "admin")
     page = client.get("/admin/finals").get_data(as_text=True)
     assert "决赛（现场）" in page
