@@ -19,7 +19,6 @@ computes it again.
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 from sqlalchemy import case, delete, func, select, update
@@ -37,7 +36,7 @@ from . import ServiceError
 from .drawing import scoring_rules
 from .entry import registered_by_unit
 from .results import unit_leaderboard
-from .health_scan import item_sums_by_question, scan, topic_keys
+from .health_scan import Scan, scan, topic_keys
 from .units import unit_sort_key
 
 REPORT_VERSION = 3
@@ -149,16 +148,14 @@ def compute_payload(rounds: list[Round]) -> dict:
     by_topic: dict = defaultdict(dict)
     county_topic: dict = defaultdict(lambda: [0.0, 0])
     answers = 0
-    for row in sets["cells"]:
-        if not row["n"]:
-            continue
-        unit, (doc, topic) = str(row["unit"] or 0), keys[row["tk"]]
-        by_doc[unit][doc][0] += row["sx"]
-        by_doc[unit][doc][1] += row["n"]
-        by_topic[unit][f"{doc}\t{topic}"] = [round(row["sx"], 4), row["n"]]
-        county_topic[f"{doc}\t{topic}"][0] += row["sx"]
-        county_topic[f"{doc}\t{topic}"][1] += row["n"]
-        answers += row["n"]
+    for unit_id, tk, total, count in sets.cells:
+        unit, (doc, topic) = str(unit_id or 0), keys[tk]
+        by_doc[unit][doc][0] += total
+        by_doc[unit][doc][1] += count
+        by_topic[unit][f"{doc}\t{topic}"] = [round(total, 4), count]
+        county_topic[f"{doc}\t{topic}"][0] += total
+        county_topic[f"{doc}\t{topic}"][1] += count
+        answers += count
     seen = {key.split("\t", 1)[0] for key in county_topic}
     docs = sorted(seen, key=lambda d: (doc_title(d), d))
     topics = [key.split("\t", 1) for key in sorted(county_topic, key=lambda k: (
@@ -174,7 +171,7 @@ def compute_payload(rounds: list[Round]) -> dict:
         "county_topic": {k: [round(v[0], 4), v[1]] for k, v in county_topic.items()},
         "by_topic": dict(by_topic),
         "items": _items(sets),
-        "papers": [_paper(r, [s for s in sets["slots"] if s["rid"] == r.id]) for r in rounds],
+        "papers": [_paper(r, [s for s in sets.slots if s["rid"] == r.id]) for r in rounds],
         # Each unit's place among units per round (the leaderboard's rule), kept so a unit
         # report need not rank every unit of a 50,000-person round on each request.
         "standings": {str(r.id): {str(row.key): row.rank for row in unit_leaderboard(r)} for r in rounds},
@@ -182,14 +179,8 @@ def compute_payload(rounds: list[Round]) -> dict:
     }
 
 
-def _items(sets: dict) -> list[dict]:
-    sums = item_sums_by_question(sets["levels"], sets["bins"])
-    responses = defaultdict(list)
-    for row in sets["responses"]:
-        if row["resp"] is not None or row["n"]:
-            text = row["resp"]
-            if row["n"]:
-                responses[row["q"]].append((json.loads(text) if text not in (None, "null") else None, row["n"]))
+def _items(sets: Scan) -> list[dict]:
+    sums, responses = sets.items, sets.responses
     questions = db.session.execute(select(Question.id, Question.qid, Question.type, Question.source_doc,
                                           Question.source_article, Question.topic, Question.stem, Question.answer)
                                    .where(Question.id.in_(list(sums)))).all()
