@@ -1,6 +1,8 @@
 """The liaison's 体检 report of their own unit (the organizer sees any unit's at
 /admin/health/units/<id>). Only rounds whose results are released (quizapp.services.release)
-are reported; another unit's report is 404, like any other unit's data."""
+are reported; another unit's report is 404, like any other unit's data. The report is the kept
+one (quizapp.services.health_jobs), never computed here: before it is computed the page says so
+(and makes sure the job is under way); a report a correction made stale is shown with a notice."""
 from __future__ import annotations
 
 import io
@@ -14,7 +16,7 @@ from ..access import liaison_required
 from ..extensions import db
 from ..formatting import format_duration, score_number
 from ..models import Round, Unit
-from ..services import ServiceError, health
+from ..services import ServiceError, health, health_jobs
 from ..services.health_export import XLSX_TYPE
 from ..services.health_report import unit_report
 from ..services.health_texts import EXPLANATIONS, TYPE_NAMES
@@ -42,13 +44,22 @@ def _report_page(unit_id: int):
     if isinstance(rounds, str):
         return render_template("liaison/report_unavailable.html", message=rounds)
     try:
-        report = health.get_report(rounds)
+        kept = health_jobs.state(rounds)
+        job = kept.job
+        if (kept.report is None or kept.stale) and job is None and kept.problem is None:
+            job = health_jobs.ensure(rounds)  # normally started when the round closed; here if that failed
     except ServiceError as exc:
         return render_template("liaison/report_unavailable.html", message=str(exc))
+    if kept.report is None:
+        return render_template("liaison/report_unavailable.html", refresh=True,
+                               message="本单位体检报告正在统计，请过一两分钟刷新本页查看。")
     unit = db.get_or_404(Unit, unit_id)
+    report = kept.report
     return render_template("liaison/report.html", rounds=rounds, key=health.round_key(r.id for r in rounds),
                            computed_at=report.computed_at, charts=charts, explanations=EXPLANATIONS,
-                           type_names=TYPE_NAMES, organizer=False, **unit_report(rounds, report.payload, unit))
+                           type_names=TYPE_NAMES, organizer=False, stale=report.stale, recompute=job,
+                           recompute_status=None, problem=kept.problem if report.stale else None,
+                           **unit_report(rounds, report.payload, unit))
 
 
 @bp.route("/report")

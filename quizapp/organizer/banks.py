@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ..access import organizer_required
@@ -16,7 +17,7 @@ from ..banks.loader import MAX_BANK_BYTES
 from ..banks.sources import load_sources
 from ..extensions import db
 from ..models import Bank, Correction, Question
-from ..services import ServiceError, corrections
+from ..services import ServiceError, corrections, health_jobs
 from ..services.banks import BankImportError, import_banks, preview_changes
 from ..validation import query_int, query_str
 from ..views_support import form_errors, upload_folder
@@ -180,6 +181,8 @@ def change_question(question_id: int, action: str):
                 result = corrections.correct_key(question, form.answer.data, form.reason.data)
             else:
                 result = corrections.void_question(question, form.mode.data, form.reason.data)
+            # Committed: now recompute the 体检 reports the correction made stale (never fails it).
+            health_jobs.after_correction(current_user.id)
             flash(f"已重新计分：{len(result.report)} 人成绩或名次变化", "info")
             return redirect(url_for("organizer.correction_report", correction_id=result.id))
     except ServiceError as exc:

@@ -1,5 +1,6 @@
 """Competitions and rounds: create, edit, remove, open, close, publish, live progress."""
 from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..access import organizer_required
@@ -9,7 +10,7 @@ from .. import clock
 from ..clock import from_local, to_local
 from ..extensions import db
 from ..models import Competition, Question, Round
-from ..services import ServiceError, advancing
+from ..services import ServiceError, advancing, health_jobs
 from ..services import results as result_service
 from ..services import rounds as round_service
 from ..services.teams import form_teams
@@ -240,12 +241,15 @@ def change_status(round_id: int, action: str):
                 raise ServiceError("提前结束前请勾选“确认提前结束”")
             finalized = round_service.close_round(round_, request.form.get("reason", "").strip())
             flash(f"已结束本轮竞赛，{finalized} 份未交试卷已自动交卷并计分", "info")
+            health_jobs.after_round_change(round_, current_user.id)  # the 体检 is ready before anyone opens it
         elif action == "teams":
             count = form_teams(round_)
             db.session.commit()
             flash(f"已组建 {count} 支队伍", "info")
         else:
             round_service.publish(round_, action == "publish")
+            if action == "publish":
+                health_jobs.after_round_change(round_, current_user.id)
             flash("成绩已公布，参赛人员可以查看得分、答案和解析" if action == "publish" else "已撤回公布", "info")
     except ServiceError as exc:
         db.session.rollback()
