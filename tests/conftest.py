@@ -70,6 +70,9 @@ def _clean_tables(request):
         return
     app = request.getfixturevalue("app")
     app.config["CLOCK"] = None
+    from quizapp.services.jobs import join_threads
+
+    join_threads()  # a job a route started in a thread (a round's 体检) must not write into the next test
     with app.app_context():
         limiter.reset()  # sign-in throttling counts from one test must not refuse the next one's
         db.session.remove()
