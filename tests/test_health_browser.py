@@ -1,4 +1,4 @@
-"""The organizer opens the 体检 heatmap in Chromium, downloads the XLSX (opened with openpyxl:
+"""The organizer opens the 体检 heatmap in Chromium (first its computing page, which turns into the report), downloads the XLSX (opened with openpyxl:
 colour scale and chart present), and opens a unit report; screenshots of both are kept in
 artifacts/ (CI keeps that folder)."""
 from __future__ import annotations
@@ -22,6 +22,9 @@ def test_organizer_heatmap_export_and_unit_report(browser, live_server, health_r
     page = context.new_page()
     sign_in(page, live_server, "admin")
     page.goto(f"{live_server}/admin/health?rounds={health_round}")
+    # Not computed yet: the page is the background job's progress bar, and reloads itself into
+    # the report when the job (a thread of the server, without Redis) is done.
+    page.wait_for_selector("table.heatmap tr.county", timeout=30000)
     assert page.locator("table.heatmap tr.county").count() == 1
     assert page.locator("svg.chart").count() >= 2
     # Nothing wider than the phone except the table, which scrolls inside its own box.
