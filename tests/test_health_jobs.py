@@ -3,6 +3,8 @@ progress page, the job's report then shows; closing or publishing a round and ev
 start the recompute (a failure to start it never fails the correction); a stale report is shown
 with a notice while the new one is computed; the liaison's report waits politely. (The
 participant's result page already read only the kept report: test_health_routes.)"""
+import os
+
 import pytest
 from sqlalchemy import func, select
 
@@ -14,6 +16,7 @@ from quizapp.services import jobs as job_service
 from .conftest import csrf_from, login
 from .test_health_routes import compute, kept_round, liaison, organizer_pages, unit_id  # noqa: F401  (fixture)
 from .test_health_service import UNITS, health_round  # noqa: F401,F811  (fixture)
+from .test_jobs_redis import rq_app, worker  # noqa: F401  (fixture)
 
 COUNTED = "计入的作答题次<strong>"
 STALE = "<strong>数据已更正，正在重新计算…</strong>"  # the notice (the explanations mention it too)
@@ -184,3 +187,17 @@ def test_liaison_report_before_the_first_computation(app, client, health_round, 
     html = client.get(f"/unit/report?rounds={health_round}").get_data(as_text=True)
     assert STALE in html and "单位排名" in html and "job.js" not in html
 
+
+
+@pytest.mark.skipif(not os.environ.get("QUIZAPP_TEST_REDIS_URL"), reason="QUIZAPP_TEST_REDIS_URL not set (.ci/run sets it)")
+def test_with_redis_a_worker_process_computes_the_report(rq_app, client, health_round):  # noqa: F811
+    app, queue = rq_app
+    login(client, "admin")
+    assert "正在计算体检" in client.get(f"/admin/health?rounds={health_round}").get_data(as_text=True)
+    [job] = health_jobs_of(app, health_round)
+    assert job.status == "queued" and reports(app) == 0  # on the queue, nothing run in the web process
+    process = worker(app, queue, burst=True)
+    output = process.communicate(timeout=180)[0].decode()
+    assert process.returncode == 0, output
+    assert health_jobs_of(app, health_round)[0].status == "done", output[-3000:]
+    assert "全县（各单位按答题数加权）" in client.get(f"/admin/health?rounds={health_round}").get_data(as_text=True)
