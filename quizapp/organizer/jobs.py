@@ -18,6 +18,8 @@ from . import bp
 @bp.route("/jobs")
 @organizer_required
 def jobs_list():
+    from .. import jobs  # noqa: F401 — the kind labels (a 体检 job is created without importing its handler)
+
     rows = db.session.scalars(select(Job).order_by(Job.id.desc()).limit(100)).all()
     return render_template("organizer/jobs.html", jobs=rows, labels=job_service.KIND_LABELS,
                            status_labels=job_service.STATUS_LABELS, stale={j.id for j in rows if job_service.is_stale(j)})
