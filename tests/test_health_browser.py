@@ -24,6 +24,7 @@ def test_organizer_heatmap_export_and_unit_report(browser, live_server, health_r
     page.goto(f"{live_server}/admin/health?rounds={health_round}")
     # Not computed yet: the page is the background job's progress bar, and reloads itself into
     # the report when the job (a thread of the server, without Redis) is done.
+    page.screenshot(path=str(ARTIFACTS / "health-computing-360.png"))  # usually the progress page
     page.wait_for_selector("table.heatmap tr.county", timeout=30000)
     assert page.locator("table.heatmap tr.county").count() == 1
     assert page.locator("svg.chart").count() >= 2
