@@ -2,10 +2,11 @@
 
 A 50,000 × 100 round is five million answer rows. Grouping them in SQL took four passes of
 joins and CASE expressions (tens of seconds on two cores, even on PostgreSQL with parallel
-aggregates); reading them once as four numbers each — attempt, question, position, points —
-plus a small integer code of the response, and summing in numpy, takes a few seconds. On
-PostgreSQL the rows come through `COPY … TO STDOUT (FORMAT BINARY)`, parsed in one call by a
-numpy record type (no Python object per row); on SQLite through the cursor into `np.fromiter`.
+aggregates); reading them once as four numbers each — attempt, question, position, points — and summing
+in numpy takes a few seconds. On PostgreSQL the rows come through `COPY … TO STDOUT (FORMAT
+BINARY)`, one row per attempt holding its answers as arrays, parsed by numpy (no Python
+object per answer), while a second connection, on the same snapshot, counts the responses
+per question (a GROUP BY the database runs on the other core); on SQLite both run in turn.
 
 What the scan returns (`Scan`):
   cells      (unit, topic key) → Σx, answers                        → the heatmaps
@@ -20,10 +21,12 @@ everything but the slots, which use the stored points as scored).
 """
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ..extensions import db
 from ..models import Attempt, Question, Round, User
@@ -33,8 +36,7 @@ from .drawing import scoring_rules
 
 EPS = 1e-9
 TYPES = tuple(DEFAULT_POINTS)            # the index of a question type in the points table
-LETTERS = "ABCDEFGH"                     # option letters a response code can carry (bits 0–7)
-TRUE_CODE, FALSE_CODE = 1 << 8, 1 << 9   # 判断 responses
+COLUMNS = ("a", "q", "pos", "p")         # attempt id, question id, position, points of each answer
 
 
 @dataclass
@@ -51,69 +53,115 @@ def topic_keys():
                   func.dense_rank().over(order_by=(Question.source_doc, Question.topic)).label("tk")).subquery()
 
 
-def _response_code(dialect: str) -> str:
-    """SQL turning the JSON response into an integer: one bit per option letter, or the 判断
-    bits; 0 for a blank, a fill-in answer or anything else. Most responses are one letter
-    ('"A"', three characters), which the first branch decodes without searching."""
-    t = "CAST(ai.response AS TEXT)"
-    if dialect == "postgresql":
-        has = lambda s: f"(strpos({t}, '{s}') > 0)::int"  # noqa: E731
-        one = f"(1 << (ascii(substr({t}, 2, 1)) - 65))"
-    else:
-        has = lambda s: f"(instr({t}, '{s}') > 0)"  # noqa: E731
-        one = f"(1 << (unicode(substr({t}, 2, 1)) - 65))"
-    letters = " + ".join(f"{has(chr(34) + c + chr(34))} * {1 << i}" for i, c in enumerate(LETTERS))
-    return (f"CASE WHEN ai.response IS NULL THEN 0 WHEN {t} = 'true' THEN {TRUE_CODE} "
-            f"WHEN {t} = 'false' THEN {FALSE_CODE} "
-            f"WHEN length({t}) = 3 AND substr({t}, 2, 1) BETWEEN 'A' AND 'H' THEN {one} "
-            f"WHEN substr({t}, 1, 1) = '[' THEN {letters} ELSE 0 END")
+def _counted(round_ids: list[int]) -> str:
+    """SQL: the attempt ids whose answers count (finalized, not invalidated, of these rounds)."""
+    ids = ", ".join(str(int(i)) for i in round_ids)
+    return (f"SELECT id FROM attempt WHERE round_id IN ({ids}) AND status != 'in_progress' "
+            "AND invalidated_at IS NULL")
 
 
-def _read_answers(round_ids: list[int]) -> np.ndarray:
-    """Every answer of the counted attempts as records (a, q, pos, p, c)."""
-    dialect = db.engine.dialect.name
-    where = (f"a.round_id IN ({', '.join(str(int(i)) for i in round_ids)}) "
-             "AND a.status != 'in_progress' AND a.invalidated_at IS NULL")
-    columns = ("ai.attempt_id, ai.question_id, ai.position, COALESCE(ai.points, 0), " + _response_code(dialect))
-    body = f"FROM attempt_item ai JOIN attempt a ON a.id = ai.attempt_id WHERE {where}"
-    connection = db.session.connection().connection.driver_connection
-    if dialect == "postgresql":
-        sql = (f"COPY (SELECT ai.attempt_id::int4, ai.question_id::int4, ai.position::int4, "
-               f"COALESCE(ai.points, 0)::float8, ({_response_code(dialect)})::int4 {body}) TO STDOUT (FORMAT BINARY)")
-        chunks = []
-        with connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for chunk in copy:
-                chunks.append(chunk)
-        return _parse_binary_copy(b"".join(bytes(c) for c in chunks))
-    rows = connection.execute(f"SELECT {columns} {body}")
-    return np.fromiter(rows, dtype=np.dtype([("a", "i8"), ("q", "i8"), ("pos", "i8"), ("p", "f8"), ("c", "i8")]))
+def _response_sql(round_ids: list[int]) -> str:
+    return (f"SELECT question_id, CAST(response AS TEXT), count(*) FROM attempt_item "
+            f"WHERE attempt_id IN ({_counted(round_ids)}) GROUP BY question_id, CAST(response AS TEXT)")
 
 
-# PostgreSQL's binary COPY: an 19-byte header, then per row a 16-bit field count and, per field,
-# a 32-bit length and the big-endian value; a 16-bit −1 ends the data. No field is NULL here.
-_COPY_ROW = np.dtype([("n", ">i2"), ("la", ">i4"), ("a", ">i4"), ("lq", ">i4"), ("q", ">i4"), ("lpos", ">i4"),
-                      ("pos", ">i4"), ("lp", ">i4"), ("p", ">f8"), ("lc", ">i4"), ("c", ">i4")])
+def _read(round_ids: list[int]) -> tuple[dict[str, np.ndarray], list]:
+    """(every counted answer as the arrays of COLUMNS, [(question, response text, count)])."""
+    connection = db.session.connection()
+    if db.engine.dialect.name != "postgresql":
+        raw = connection.connection.driver_connection
+        rows = raw.execute(f"SELECT attempt_id, question_id, position, COALESCE(points, 0) FROM attempt_item "
+                           f"WHERE attempt_id IN ({_counted(round_ids)})")
+        records = np.fromiter(rows, dtype=np.dtype([("a", "i8"), ("q", "i8"), ("pos", "i8"), ("p", "f8")]))
+        return {name: records[name] for name in COLUMNS}, raw.execute(_response_sql(round_ids)).fetchall()
+    snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar()
+    engine, counts = db.engine, {}
+
+    def count_responses():
+        try:
+            with engine.connect() as other:
+                other.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+                other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+                counts["rows"] = other.execute(text(_response_sql(round_ids))).all()
+        except Exception as error:  # re-raised in the caller's thread below
+            counts["error"] = error
+
+    worker = threading.Thread(target=count_responses, name="health-responses")
+    worker.start()
+    try:
+        answers = _copy_answers(connection.connection.driver_connection, round_ids)
+    finally:
+        worker.join()
+    if "error" in counts:
+        raise counts["error"]
+    return answers, counts["rows"]
+
+
+def _copy_answers(raw, round_ids: list[int]) -> dict[str, np.ndarray]:
+    """One COPY row per attempt, its answers as three arrays: libpq hands COPY data over one
+    row per call, and five million calls cost more in Python than the whole sum; fifty
+    thousand do not. The binary format is parsed with numpy (see _parse_attempt_rows)."""
+    sql = (f"COPY (SELECT attempt_id::int4, array_agg(question_id::int4), array_agg(position::int4), "
+           f"array_agg(COALESCE(points, 0)::float8) FROM attempt_item WHERE attempt_id IN ({_counted(round_ids)}) "
+           "GROUP BY attempt_id) TO STDOUT (FORMAT BINARY)")
+    chunks = []
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for chunk in copy:
+            chunks.append(chunk)
+    return _parse_attempt_rows(b"".join(chunks))
+
+
+# PostgreSQL's binary COPY: a 19-byte header; per row a 16-bit field count, then per field a
+# 32-bit length and the big-endian value; a one-dimensional array value is five 32-bit words
+# (dimensions, null flag, element type, length, lower bound) and per element its 32-bit
+# length and value. No field and no element is NULL here.
 _COPY_HEADER = 19
+_INT = np.dtype([("len", ">i4"), ("v", ">i4")])
+_FLOAT = np.dtype([("len", ">i4"), ("v", ">f8")])
+_ARRAYS = (("q", _INT), ("pos", _INT), ("p", _FLOAT))
 
 
-def _parse_binary_copy(data: bytes) -> np.ndarray:
-    count = (len(data) - _COPY_HEADER - 2) // _COPY_ROW.itemsize
-    rows = np.frombuffer(data, dtype=_COPY_ROW, count=count, offset=_COPY_HEADER)
-    if count and not (rows["n"] == 5).all():
-        raise RuntimeError("unexpected COPY layout")
-    return rows
+def _uniform_rows(count: int) -> np.dtype:
+    """The record of a row whose arrays all hold `count` answers."""
+    fields = [("n", ">i2"), ("la", ">i4"), ("a", ">i4")]
+    for name, element in _ARRAYS:
+        fields += [(f"{name}_len", ">i4"), (f"{name}_head", ">i4", (5,)), (name, element, (count,))]
+    return np.dtype(fields)
 
 
-def decode_response(code: int, qtype: str):
-    """The response a code stands for, in the canonical form of quizapp.scoring (None: blank)."""
-    if code == 0:
-        return None
-    if qtype == "judge":
-        return code == TRUE_CODE if code in (TRUE_CODE, FALSE_CODE) else None
-    letters = [c for i, c in enumerate(LETTERS) if code & (1 << i)]
-    if qtype == "single":
-        return letters[0] if len(letters) == 1 else None
-    return letters
+def _parse_attempt_rows(data: bytes) -> dict[str, np.ndarray]:
+    from struct import unpack_from
+
+    body = len(data) - _COPY_HEADER - 2
+    if body <= 0:
+        return {name: np.zeros(0, dtype=np.float64 if name == "p" else np.int64) for name in COLUMNS}
+    # Most rounds give every paper the same number of questions: then every row has one
+    # layout and numpy reads them all at once (checked field by field below).
+    first = unpack_from(">iiiiii", data, _COPY_HEADER + 10)[4]
+    record = _uniform_rows(first)
+    if body % record.itemsize == 0:
+        rows = np.frombuffer(data, dtype=record, count=body // record.itemsize, offset=_COPY_HEADER)
+        if (rows["n"] == 4).all() and all((rows[f"{n}_head"][:, 3] == first).all() for n, _ in _ARRAYS):
+            out = {name: rows[name]["v"].reshape(-1) for name, _ in _ARRAYS}
+            out["a"] = np.repeat(rows["a"].astype(np.int64), first)
+            return out
+    view = memoryview(data)
+    offset, end = _COPY_HEADER, len(data) - 2
+    ids, counts, parts = [], [], {name: [] for name, _ in _ARRAYS}
+    while offset < end:
+        fields, _, attempt_id = unpack_from(">hii", view, offset)
+        if fields != 4:
+            raise RuntimeError("unexpected COPY layout")
+        offset += 10
+        for name, element in _ARRAYS:
+            length, _, _, _, count, _ = unpack_from(">iiiiii", view, offset)
+            parts[name].append(np.frombuffer(view, dtype=element, count=count, offset=offset + 24)["v"])
+            offset += 4 + length
+        ids.append(attempt_id)
+        counts.append(count)
+    out = {name: np.concatenate(values) for name, values in parts.items()}
+    out["a"] = np.repeat(np.array(ids, dtype=np.int64), counts)
+    return out
 
 
 def scan(rounds: list[Round]) -> Scan:
@@ -126,8 +174,8 @@ def scan(rounds: list[Round]) -> Scan:
         .where(Attempt.round_id.in_(list(round_index)), Attempt.status != "in_progress",
                Attempt.invalidated_at.is_(None)).order_by(Attempt.id)).all()
     out = Scan()
-    answers = _read_answers(list(round_index))
-    if not attempts or not len(answers):
+    answers, response_rows = _read(list(round_index))
+    if not attempts or not len(answers["a"]):
         return out
     a_id = np.array([row[0] for row in attempts], dtype=np.int64)
     a_round = np.array([round_index[row[1]] for row in attempts], dtype=np.int64)
@@ -150,7 +198,6 @@ def scan(rounds: list[Round]) -> Scan:
     ai = np.searchsorted(a_id, answers["a"].astype(np.int64))
     q = answers["q"].astype(np.int64)
     p = answers["p"].astype(np.float64)
-    code = answers["c"].astype(np.int64)
     pos = answers["pos"].astype(np.int64)
     rnd = a_round[ai]
     full = full_table[rnd, q_type[q]]
@@ -160,21 +207,21 @@ def scan(rounds: list[Round]) -> Scan:
     has_rest = valid & (rest_max > EPS)
     r = np.where(has_rest, (a_score[ai] - p) / np.where(rest_max > EPS, rest_max, 1.0), 0.0)
 
-    out.cells = _cells(a_unit[ai], q_tk[q], x, valid)
+    units, unit_index = np.unique(a_unit, return_inverse=True)   # per attempt: 50,000, not 5,000,000
+    out.cells = _cells(units, unit_index[ai], q_tk[q], x, valid)
     out.items = _item_sums(q, x, r, valid, has_rest, size)
-    out.responses = _responses(q, code, valid, types)
+    out.responses = _responses(response_rows, q_valid, types)
     out.slots = _slots(rnd, pos, p, rounds)
     return out
 
 
-def _cells(unit: np.ndarray, tk: np.ndarray, x: np.ndarray, valid: np.ndarray) -> list:
-    units, unit_index = np.unique(unit[valid], return_inverse=True)
+def _cells(units: np.ndarray, unit_index: np.ndarray, tk: np.ndarray, x: np.ndarray, valid: np.ndarray) -> list:
     width = int(tk.max()) + 1
-    key = unit_index * width + tk[valid]
+    key = unit_index[valid] * width + tk[valid]
     n = np.bincount(key)
     sx = np.bincount(key, weights=x[valid])
     present = np.nonzero(n)[0]
-    return [(int(units[k // width]), int(k % width), float(sx[k]), int(n[k])) for k in present]
+    return [(int(units[k // width]), int(k % width), float(sx[k]), int(n[k])) for k in present.tolist()]
 
 
 def _item_sums(q, x, r, valid, has_rest, size) -> dict:
@@ -184,8 +231,9 @@ def _item_sums(q, x, r, valid, has_rest, size) -> dict:
     n = np.bincount(q[valid], minlength=size)
     sx = np.bincount(q[valid], weights=x[valid], minlength=size)
     qm, xm, rm = q[has_rest], x[has_rest], r[has_rest]
-    sums = [np.bincount(qm, weights=w, minlength=size) for w in (None, xm, xm * xm, rm, rm * rm, xm * rm)]
-    qs = np.sort(qm)
+    sums = [np.bincount(qm, minlength=size)] + [np.bincount(qm, weights=w, minlength=size)
+                                                 for w in (xm, xm * xm, rm, rm * rm, xm * rm)]
+    qs = np.repeat(np.arange(size), sums[0].astype(np.int64))   # qm sorted, from its counts
     xs = np.sort(qm * 2.0 + xm) - qs * 2.0
     rs = np.sort(qm * 2.0 + rm) - qs * 2.0
     paired = np.bincount(qs, weights=xs * rs, minlength=size)
@@ -198,14 +246,14 @@ def _item_sums(q, x, r, valid, has_rest, size) -> dict:
     return result
 
 
-def _responses(q, code, valid, types: dict) -> dict:
-    keys, counts = np.unique(q[valid] * 1024 + code[valid], return_counts=True)
+def _responses(rows: list, valid: np.ndarray, types: dict) -> dict:
+    """{question: [(response, count)]} of the unvoided choice questions, from the GROUP BY rows."""
     out: dict = {}
-    for key, count in zip(keys.tolist(), counts.tolist()):
-        question, value = divmod(key, 1024)
-        if types.get(question) == "fill":
+    for question, raw, count in rows:
+        if types.get(question) in (None, "fill") or not valid[question]:
             continue
-        out.setdefault(question, []).append((decode_response(value, types[question]), count))
+        response = json.loads(raw) if raw not in (None, "null") else None
+        out.setdefault(question, []).append((response, int(count)))
     return out
 
 
