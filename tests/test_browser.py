@@ -72,9 +72,14 @@ def test_participant_answers_reloads_and_submits(browser, live_server, open_roun
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
     page = context.new_page()
     sign_in(page, live_server, "20260001")
+    navigations = []
+    page.on("request", lambda r: navigations.append((r.method, r.url)) if r.is_navigation_request() else None)
     page.get_by_role("button", name="开始答题").click()
     page.wait_for_url(re.compile(r"/attempts/\d+$"))
     page.wait_for_function("() => document.querySelector('#countdown').textContent.includes(':')")
+    quiz_url = page.url
+    # 开始 answered with the page itself: one request, and the address bar names the attempt.
+    assert navigations == [("POST", f"{live_server}/rounds/{open_round}/start")]
     first_left = seconds_left(page)
     assert 29 * 60 <= first_left <= 30 * 60
 
@@ -118,6 +123,7 @@ def test_participant_answers_reloads_and_submits(browser, live_server, open_roun
 
     page.wait_for_timeout(1500)
     page.reload()
+    assert navigations[-1] == ("GET", quiz_url)  # a reload asks for the attempt's page, never posts 开始 again
     assert page.locator("#q-1 .options input").nth(1).is_checked()
     assert page.locator("#q-3 .options input").nth(0).is_checked() and page.locator("#q-3 .options input").nth(2).is_checked()
     assert page.locator("#q-5 .options input").nth(0).is_checked()
@@ -128,6 +134,13 @@ def test_participant_answers_reloads_and_submits(browser, live_server, open_roun
     assert first_left - 10 <= after_reload < first_left  # the timer kept running across the reload
     page.wait_for_timeout(1200)
     assert seconds_left(page) < after_reload
+    # Back leads to the lobby, which offers to continue; Forward returns to the same quiz.
+    page.go_back()
+    page.wait_for_url(re.compile(r"/lobby$"))
+    page.go_forward()
+    page.wait_for_url(quiz_url)
+    page.wait_for_function("() => document.querySelector('#countdown').textContent.includes(':')")
+    assert page.locator("#q-1 .options input").nth(1).is_checked()
 
     page.get_by_role("button", name="交卷").click()
     confirm = page.locator("#confirm-text")

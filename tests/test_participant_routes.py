@@ -22,9 +22,13 @@ def round_id(app, build, clock):
 def start(client, round_id) -> tuple[int, str]:
     lobby = client.get("/lobby").get_data(as_text=True)
     response = client.post(f"/rounds/{round_id}/start", data={"csrf_token": csrf_from(lobby)})
-    assert response.status_code == 302
-    attempt_id = int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
-    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    if response.status_code == 303:  # an attempt already started: its page, by GET
+        attempt_id = int(re.search(r"/attempts/(\d+)$", response.headers["Location"]).group(1))
+        page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    else:  # started now: the quiz page itself
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        attempt_id = int(re.search(r'data-page-url="/attempts/(\d+)"', page).group(1))
     return attempt_id, csrf_from(page)
 
 
@@ -230,3 +234,38 @@ def test_second_device_takes_over_and_first_is_told(app, client, round_id):
     with app.app_context():
         kinds = [e.kind for e in db.session.get(Attempt, attempt_id).events]
     assert kinds == ["start", "takeover"]
+
+
+def test_start_answers_with_the_quiz_page_and_a_second_start_goes_to_it(app, client, round_id):
+    """开始 answers with the page itself (no redirect and second request at 9:00): exactly the
+    prepared paper, this browser its device, a start event, no key in the page; pressing
+    开始 again (Back to a stale lobby) is a 303 to the attempt's page, which resumes it."""
+    from quizapp.models import AttemptEvent, PreparedPaper
+
+    login(client, "p1")
+    lobby = client.get("/lobby").get_data(as_text=True)
+    response = client.post(f"/rounds/{round_id}/start", data={"csrf_token": csrf_from(lobby)})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    attempt_id = int(re.search(r'data-page-url="/attempts/(\d+)"', html).group(1))
+    shown = paper(html)
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        prepared = db.session.scalar(select(PreparedPaper).filter_by(round_id=round_id, user_id=attempt.user_id))
+        assert [[i.question_id, i.option_order] for i in attempt.items] == prepared.items
+        assert attempt.max_score == prepared.max_score and attempt.status == "in_progress"
+        assert [e.kind for e in db.session.scalars(select(AttemptEvent).filter_by(attempt_id=attempt_id))] == ["start"]
+        for item in attempt.items:
+            q = item.question
+            assert q.explanation not in html and q.qid not in html
+            assert shown[item.position]["type"] == q.type and shown[item.position]["response"] is None
+            letters = [chr(ord("A") + item.option_order.index(key)) for key, _ in q.options]
+            assert sorted(shown[item.position]["options"]) == sorted([[l, t] for l, (_, t) in zip(letters, q.options)])
+    token = csrf_from(html)
+    assert save(client, attempt_id, token, 1, "A").status_code == 200  # this browser is the device
+    again = client.post(f"/rounds/{round_id}/start", data={"csrf_token": csrf_from(lobby)})
+    assert again.status_code == 303 and again.headers["Location"] == f"/attempts/{attempt_id}"
+    assert paper(client.get(again.headers["Location"]).get_data(as_text=True))[1]["response"] == "A"
+    with app.app_context():
+        assert [e.kind for e in db.session.get(Attempt, attempt_id).events] == ["start", "resume"]
+        assert db.session.scalar(select(db.func.count()).select_from(Attempt)) == 1

@@ -65,6 +65,24 @@ def quiz_items(attempt: Attempt) -> list[QuizItem]:
     return [_quiz_item(*row) for row in db.session.execute(_QUIZ_READ, {"attempt_id": attempt.id})]
 
 
+def started_items(rows: list[tuple]) -> list[QuizItem]:
+    """What the quiz page shows of an attempt started just now (`services.starting.Started`
+    rows): its questions, nothing answered or flagged yet."""
+    return [_quiz_item(position, qtype, stem, options, order, None, False)
+            for position, qtype, stem, options, order in rows]
+
+
+@dataclass
+class QuizPage:
+    """Everything quiz.html shows, as plain values: the page is rendered after the start's
+    commit without loading the attempt, its round or its team again."""
+    attempt_id: int
+    round_name: str
+    team_name: str | None
+    remaining: int
+    paper: Markup
+
+
 def paper_json(items: list[QuizItem]) -> Markup:
     """The quiz items as JSON safe inside <script type="application/json">: <, >, & and '
     are escaped, so no bank text can close the element. quiz.js puts every text into the

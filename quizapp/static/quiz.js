@@ -11,6 +11,11 @@
   if (!root) { return; }
   var saveUrl = root.dataset.saveUrl, clockUrl = root.dataset.clockUrl, resultUrl = root.dataset.resultUrl;
   var csrf = root.dataset.csrf, storageKey = root.dataset.storageKey;
+  // 开始 answers its POST with this page: name the entry by the attempt's own address, so a
+  // reload asks for it with GET (no "resubmit the form?") and Back still leads to the lobby.
+  if (window.location.pathname !== root.dataset.pageUrl && window.history && window.history.replaceState) {
+    window.history.replaceState(null, "", root.dataset.pageUrl);
+  }
   var deadline = Date.now() + Number(root.dataset.remaining) * 1000;
   var pending = loadPending();          // position -> payload not yet acknowledged
   var inFlight = {};                    // position -> true while a request is out
