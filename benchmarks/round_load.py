@@ -1,41 +1,44 @@
 """Benchmark 1 and 2: a whole round over HTTP against gunicorn, and the framework's floor.
 
     python benchmarks/round_load.py --db sqlite --participants 356 --save-interval 2
-    python benchmarks/round_load.py --db postgres --participants 2000 --save-interval 5
+    python benchmarks/round_load.py --db postgres --participants 2000 --save-interval 5 --trickle 2000
 
 Phases, each measured on its own (requests/s, p50/p95/p99, errors):
-  spike     every participant (already signed in: the lobby opens before the round) presses
-            开始 within the same 2 seconds, then loads the quiz page
-  answer    open loop: each participant saves an answer every --save-interval seconds on
-            average (random think time), for --answer-seconds
-  capacity  closed loop: --connections clients save answers back to back for --capacity-seconds
-  floor     the same closed loop against benchmarks/floor_app.py (same gunicorn settings, same
-            database): the report gives quizapp's capacity as a share of it
-  rush      every participant submits within the final 10 seconds
-  logins    --logins sign-ins through the login form, with the production password hash
-Afterwards the database is checked: every acknowledged answer must be stored (0 missing) and
-every attempt finalized (0 unfinalized). All traffic goes to 127.0.0.1; every loop is bounded
-in count and time. Results are printed and written as JSON (--out).
+  spike         every participant (already signed in: the lobby opens before the round) presses
+                开始 within the same 2 seconds and has the quiz page (rps: participants/s)
+  trickle       with --trickle N, N more people press 开始 spread over --trickle-seconds
+  capacity      closed loop: --connections clients save answers back to back
+  floor         the same closed loop against benchmarks/floor_app.py (same gunicorn settings,
+                same database); floor_paced: the floor under answer_paced's load
+  answer_paced  each participant a wrk connection, through nginx, saving every --save-interval
+                seconds on average; answer_open_loop: the same from the Python client (tracked)
+  rush          every participant submits within the final 10 seconds
+  logins        --logins sign-ins through the login form, with the production password hash
+`versus_floor` states each target as measured / floor / ratio against this run's floor.
+Afterwards the database is checked: every acknowledged answer stored (0 missing), every attempt
+finalized (0 unfinalized), each exactly its prepared paper. All traffic goes to 127.0.0.1; every
+loop is bounded in count and time. Results are printed and written as JSON (--out).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.harness import (SECRET, USER_AGENT, Participant, Proxy, Server, database_url, seed,  # noqa: E402
+from benchmarks.harness import (ROOT, SECRET, USER_AGENT, Participant, Proxy, Server, database_url, seed,  # noqa: E402
                                 summary)
+from benchmarks.wrk_load import WRK_REPORT, _ms, wrk_closed_loop  # noqa: E402,F401  (also imported from here)
 
 SECTIONS = [{"type": "single", "count": 20}, {"type": "multiple", "count": 10},
             {"type": "judge", "count": 15}, {"type": "fill", "count": 5}]
@@ -72,6 +75,11 @@ def answer_for(item: tuple, rng: random.Random):
 
 
 async def spike(load: Load, people: list[Participant], round_id: int, window: float) -> dict:
+    """Everyone in `people` presses 开始 at a random moment within `window` seconds. 开始 answers
+    with the quiz page (an attempt started now) or redirects to it (then the page is a second
+    request). "start" times each participant from pressing 开始 to having the page, and its
+    rps is participants started per second; "quiz_page" is the second request where there
+    was one."""
     latencies, page_latencies, errors = [], [], 0
     begin = time.perf_counter()
 
@@ -79,28 +87,23 @@ async def spike(load: Load, people: list[Participant], round_id: int, window: fl
         nonlocal errors
         await asyncio.sleep(random.uniform(0, window))
         try:
-            status, took, _, location = await load.call(person, "POST", f"/rounds/{round_id}/start",
-                                                        data={"csrf_token": person.csrf})
+            status, took, page, location = await load.call(person, "POST", f"/rounds/{round_id}/start",
+                                                           data={"csrf_token": person.csrf})
+            if status in (302, 303) and re.search(r"/attempts/\d+$", location):
+                status, page_took, page, _ = await load.call(person, "GET", location)
+                page_latencies.append(page_took)
+                took += page_took
         except (aiohttp.ClientError, asyncio.TimeoutError):
             errors += 1
             return
-        match = re.search(r"/attempts/(\d+)$", location)
-        if status != 302 or not match:
+        match = re.search(r'data-page-url="/attempts/(\d+)"', page) if status == 200 else None
+        if not match:
             errors += 1
             if errors == 1:
-                print(f"first failed start: HTTP {status} → {location}", file=sys.stderr)
+                print(f"first failed start: HTTP {status} {location}", file=sys.stderr)
             return
         latencies.append(took)
         person.attempt_id = int(match.group(1))
-        try:
-            status, took, page, _ = await load.call(person, "GET", location)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            errors += 1
-            return
-        if status != 200:
-            errors += 1
-            return
-        page_latencies.append(took)
         person.csrf = re.search(r'data-csrf="([^"]+)"', page).group(1)
         for item in json.loads(PAPER.search(page).group(1)):
             person.items.append((item["position"], item["type"], len(item["options"]) if item["type"] != "judge" else 2,
@@ -170,56 +173,6 @@ def save_requests(ready: list[Participant], rng: random.Random) -> list[tuple[st
     return [(f"/attempts/{p.attempt_id}/answers", f"Cookie: session={p.cookie}|X-CSRFToken: {p.csrf}",
              json.dumps({"position": item[0], "response": answer_for(item, rng), "flagged": False}))
             for p in ready for item in p.items]
-
-
-WRK_REPORT = re.compile(r"Latency Distribution.*?50%\s+([\d.]+)(us|ms|s).*?99%\s+([\d.]+)(us|ms|s)", re.S)
-
-
-def _ms(value: str, unit: str) -> float:
-    return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 1)
-
-
-def wrk_closed_loop(base: str, requests: list[tuple[str, str, str]], connections: int, seconds: float,
-                    think_ms: float = 0.0, threads: int = 1) -> dict:
-    """Closed loop with wrk (C) so the client does not limit the server: each request is a
-    random (path, cookie and headers, JSON body) from `requests` (a sample of at most 4,000:
-    much larger Lua tables made wrk send broken requests).
-
-    With `think_ms`, each connection is one participant who waits a random think time
-    (exponential, that mean) after each acknowledged save before the next: the realistic
-    round, paced in C rather than by a Python client that shares the server's cores."""
-    requests = random.Random(3).sample(requests, min(len(requests), 4000))
-    rows = ",\n".join("{%s,%s,%s}" % (json.dumps(p), json.dumps(h), json.dumps(b)) for p, h, b in requests)
-    script = Path(tempfile.gettempdir()) / "quizapp-bench.lua"
-    script.write_text(f"""local r = {{
-{rows}
-}}
-math.randomseed(7)
-request = function()
-  local x = r[math.random(#r)]
-  local headers = {{["Content-Type"] = "application/json", ["User-Agent"] = "{USER_AGENT}"}}
-  for pair in string.gmatch(x[2], "[^|]+") do
-    local k, v = pair:match("^(.-): (.*)$")
-    headers[k] = v
-  end
-  return wrk.format("POST", x[1], headers, x[3])
-end
-""" + ("" if not think_ms else f"""
-delay = function()
-  return math.floor(-math.log(1 - math.random()) * {think_ms})
-end
-"""), encoding="utf-8")
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "30s",
-                          "--latency", "-s", str(script), base],
-                         capture_output=True, text=True, timeout=seconds + 60).stdout
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
-    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    latency = WRK_REPORT.search(out)
-    return {"requests": total, "errors": errors, "seconds": seconds,
-            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": _ms(latency.group(1), latency.group(2)), "p99_ms": _ms(latency.group(3), latency.group(4)),
-            "client": "wrk"}
 
 
 async def rush(load: Load, people: list[Participant], window: float) -> dict:
@@ -303,28 +256,91 @@ def verify(url: str, people: list[Participant]) -> dict:
             "attempts_not_as_prepared": not_as_prepared}
 
 
+async def floor_phases(args, url: str, http, ready: list[Participant], use_wrk: bool, paced: bool) -> dict:
+    """The floor (benchmarks/floor_app.py, same gunicorn settings and database): closed loop
+    like `capacity`, and with `paced` the same paced load as `answer_paced` (same nginx, the
+    same number of connections and think times), so the round's figures can be stated
+    against the floor of the same run."""
+    floor = Server("benchmarks.floor_app:create_app()", url, args.port + 1, args.workers)
+    result = {}
+    try:
+        if use_wrk:
+            bodies = [("/save", f"Cookie: session={p.cookie}", json.dumps({"position": n, "response": "A"}))
+                      for p in ready for n in range(1, args.questions + 1)]
+            result["floor"] = wrk_closed_loop(floor.base, bodies, args.connections, args.capacity_seconds)
+            if paced:
+                proxy = Proxy(args.port + 1, args.port + 4)
+                try:
+                    result["floor_paced"] = wrk_closed_loop(proxy.base, bodies, len(ready), args.answer_seconds,
+                                                            think_ms=args.save_interval * 1000, threads=2)
+                finally:
+                    proxy.stop()
+        else:
+            floor_load = Load(floor.base, http)
+
+            async def floor_save(rng, latencies, counters):
+                status, took, _, _ = await floor_load.call(rng.choice(ready), "POST", "/save",
+                                                           json={"position": rng.randint(1, 50), "response": "A"})
+                if status == 200:
+                    latencies.append(took)
+                else:
+                    counters["errors"] += 1
+            result["floor"] = await closed_loop(floor_save, args.connections, args.capacity_seconds)
+    finally:
+        floor.stop()
+    return result
+
+
+def versus_floor(result: dict) -> dict:
+    """Issue 13's figures as measured / floor / ratio, each against the floor of this run:
+    participants started per second in the spike (target ratio ≥ 0.3), autosave capacity,
+    rush submissions per second (≥ 0.3), and paced answering p99 against the paced floor's
+    p99 (≤ 1.5)."""
+    floor = result["floor"]["rps"]
+    rows = {"spike_participants_per_s": (result["spike"]["start"]["rps"], floor),
+            "capacity_rps": (result["capacity"]["rps"], floor),
+            "rush_submissions_per_s": (result["rush"]["rps"], floor)}
+    if "answer_paced" in result and "floor_paced" in result:
+        rows["paced_p99_ms"] = (result["answer_paced"]["p99_ms"], result["floor_paced"]["p99_ms"])
+    return {name: {"measured": m, "floor": f, "ratio": round(m / f, 3) if f else None} for name, (m, f) in rows.items()}
+
+
+async def warm(load: Load, people: list[Participant], workers: int) -> None:
+    """The lobby, loaded by a few people before 开始 (the lobby opens before the round): each
+    worker has served a request, as a server that has been up since the lobby opened has."""
+    for person in people[:workers * 4]:
+        await load.call(person, "GET", "/lobby")
+
+
 async def run(args) -> dict:
     url = database_url(args.db)
     t = time.perf_counter()
-    round_id, people = seed(url, args.participants, SECTIONS if args.questions == 50 else
-                            [{"type": "judge", "count": args.questions}])
+    late_count = getattr(args, "trickle", 0)
+    round_id, everyone = seed(url, args.participants + late_count, SECTIONS if args.questions == 50 else
+                              [{"type": "judge", "count": args.questions}])
+    people, late = everyone[:args.participants], everyone[args.participants:]
     result = {"db": args.db, "participants": args.participants, "questions": args.questions,
-              "workers": args.workers, "seed_seconds": round(time.perf_counter() - t, 1)}
+              "workers": args.workers, "seed_seconds": round(time.perf_counter() - t, 1),
+              "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     from benchmarks.floor_app import create_app as floor_app, db as floor_db
     with floor_app(url, SECRET).app_context():  # the floor's two tables, in the same database
         floor_db.create_all()
         from benchmarks.floor_app import FloorUser
-        floor_db.session.add_all([FloorUser(id=p.user_id, name=str(p.user_id)) for p in people])
+        floor_db.session.add_all([FloorUser(id=p.user_id, name=str(p.user_id)) for p in everyone])
         floor_db.session.commit()
     connector = aiohttp.TCPConnector(limit=args.max_connections, force_close=True)
     timeout = aiohttp.ClientTimeout(total=args.timeout)
     server = Server("quizapp:create_app()", url, args.port, args.workers)
     use_wrk = shutil.which("wrk") is not None and not args.python_client
+    paced = use_wrk and shutil.which("nginx") is not None
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout,
                                          cookie_jar=aiohttp.DummyCookieJar()) as http:
             load = Load(server.base, http)
+            await warm(load, everyone, args.workers)
             result["spike"] = await spike(load, people, round_id, args.spike_window)
+            if late:  # the lobby opened early: these people press 开始 over a minute, not at once
+                result["trickle"] = await spike(load, late, round_id, args.trickle_seconds)
             result["quiz_page_bytes"] = await page_weight(load, people[0])
             ready = [p for p in people if p.attempt_id]
             rng = random.Random(1)
@@ -338,29 +354,12 @@ async def run(args) -> dict:
                 result["capacity"] = await closed_loop(quiz_save, args.connections, args.capacity_seconds)
             result["logins"] = await logins(server.base, args.logins, 4) if args.logins else None
             server.stop()
-            floor = Server("benchmarks.floor_app:create_app()", url, args.port + 1, args.workers)
-            try:
-                if use_wrk:
-                    bodies = [("/save", f"Cookie: session={p.cookie}", json.dumps({"position": n, "response": "A"}))
-                              for p in ready for n in range(1, args.questions + 1)]
-                    result["floor"] = wrk_closed_loop(floor.base, bodies, args.connections, args.capacity_seconds)
-                else:
-                    floor_load = Load(floor.base, http)
-
-                    async def floor_save(rng, latencies, counters):
-                        person = rng.choice(ready)
-                        status, took, _, _ = await floor_load.call(person, "POST", "/save",
-                                                                   json={"position": rng.randint(1, 50), "response": "A"})
-                        if status == 200:
-                            latencies.append(took)
-                        else:
-                            counters["errors"] += 1
-                    result["floor"] = await closed_loop(floor_save, args.connections, args.capacity_seconds)
-            finally:
-                floor.stop()
+            result.update(await floor_phases(args, url, http, ready, use_wrk, paced))
             server = Server("quizapp:create_app()", url, args.port + 2, args.workers)
             load.base = server.base
-            if use_wrk and shutil.which("nginx"):
+            for person in ready[:args.workers * 4]:  # warm like the floor, which the closed loop warmed
+                await save(load, person, rng, [], {"errors": 0}, track=False)
+            if paced:
                 # The measured realistic round: every participant a wrk connection that thinks
                 # between saves, through nginx as in production (see harness.Proxy).
                 bodies = save_requests(ready, rng)
@@ -374,10 +373,14 @@ async def run(args) -> dict:
             # Then the Python client, which remembers each acknowledged answer for the check below.
             result["answer_open_loop"] = await answer_open_loop(load, people, args.save_interval, args.answer_seconds)
             result["rush"] = await rush(load, people, args.rush_window)
+            if late:  # not measured: their attempts must end finalized like everyone's
+                result["trickle_submissions"] = await rush(load, late, args.rush_window)
     finally:
         server.stop()
     result["capacity_vs_floor"] = round(result["capacity"]["rps"] / result["floor"]["rps"], 3) if result["floor"]["rps"] else None
-    result["verify"] = verify(url, people)
+    result["versus_floor"] = versus_floor(result)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    result["verify"] = verify(url, everyone)
     return result
 
 
@@ -388,6 +391,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=50, help="50 gives the 20/10/15/5 paper; other values all 判断")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--spike-window", type=float, default=2.0)
+    parser.add_argument("--trickle", type=int, default=0,
+                        help="this many more participants press 开始 spread over --trickle-seconds, after the spike")
+    parser.add_argument("--trickle-seconds", type=float, default=60.0)
     parser.add_argument("--save-interval", type=float, default=2.0, help="mean seconds between one person's saves")
     parser.add_argument("--answer-seconds", type=float, default=30.0)
     parser.add_argument("--connections", type=int, default=50)
@@ -400,9 +406,12 @@ def main() -> None:
     parser.add_argument("--python-client", action="store_true", help="measure capacity with the Python client, not wrk")
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args()
-    result = asyncio.run(run(args))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    result = {"commit": commit, **asyncio.run(run(args))}
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)
+    for name, row in result["versus_floor"].items():  # measured / floor / ratio, for RESULTS.md
+        print(f"{name}: {row['measured']} / {row['floor']} / {row['ratio']}", file=sys.stderr)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     verified = result["verify"]
