@@ -38,10 +38,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(liaison_bp, url_prefix="/unit")
     app.register_blueprint(final_bp)
     # One process without Redis (the demo); with QUIZAPP_REDIS_URL every process shares the rooms.
-    # async_handlers=False: an event runs in its connection's own thread as soon as it is read,
+    # async_handlers=False: an event runs in its connection's own reader as soon as it is read,
     # not in a new thread started for it, so a press is timestamped without that delay.
-    socketio.init_app(app, async_mode="threading", message_queue=app.config.get("REDIS_URL") or None,
+    # SOCKET_MODE "gevent" only in `quizapp run`, which monkey-patches first (quizapp.final.serve).
+    socketio.init_app(app, async_mode=app.config["SOCKET_MODE"], message_queue=app.config.get("REDIS_URL") or None,
                       channel=app.config.get("SOCKETIO_CHANNEL", "quizapp-final"), async_handlers=False)
+    from .final.sockets import stamp_receipts
+    stamp_receipts(socketio.server)  # presses timestamped as soon as they are read
     if app.config.get("PROXY_COUNT"):
         # Behind nginx: trust X-Forwarded-For/-Proto from that many proxies, so attempt logs
         # record the participant's address rather than the proxy's.

@@ -12,6 +12,8 @@ QUIZAPP_REDIS_URL      Redis shared by every worker process (sign-in throttling)
 QUIZAPP_JOBS           "rq" (default with Redis: `quizapp worker` runs jobs) or "thread" (default
                        without: jobs run in a background thread of the web process)
 QUIZAPP_JOBS_QUEUE     RQ queue name (default "quizapp")
+QUIZAPP_SOCKET_MODE    the live 决赛's Socket.IO server: "threading" (default: the page workers
+                       and the tests) or "gevent" (set by `quizapp run`, the live process)
 """
 from __future__ import annotations
 
@@ -67,6 +69,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["JOBS_QUEUE"] = env.get("QUIZAPP_JOBS_QUEUE") or "quizapp"
     app.config["JOBS_STALE_SECONDS"] = int(env.get("QUIZAPP_JOBS_STALE_SECONDS") or 300)
     app.config["PROXY_COUNT"] = int(env.get("QUIZAPP_PROXY_COUNT") or 0)
+    app.config["SOCKET_MODE"] = "gevent" if env.get("QUIZAPP_SOCKET_MODE") == "gevent" else "threading"
     default_sources = Path(__file__).resolve().parents[2] / "shared" / "sources"
     app.config["SOURCES_DIR"] = env.get("QUIZAPP_SOURCES") or (str(default_sources) if default_sources.is_dir() else "")
     if overrides:

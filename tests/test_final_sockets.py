@@ -2,12 +2,16 @@
 written to the audit log, and leaves the final's state (its event log) unchanged."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 
 from quizapp.extensions import db, socketio
 from quizapp.models import AuditEvent, Final, FinalEvent
+from quizapp.final import sockets
 from quizapp.services import final as final_service
+from quizapp.services import final_live
 
 from .conftest import csrf_from, login
 from .final_setup import final_round, team_ids
@@ -51,12 +55,29 @@ def screen(app, final):
     return sio
 
 
+_LAST: dict[int, dict] = {}  # id(test client) → the last state it was sent
+
+
+def _received(sio):
+    """The messages since the last call; a press delta is folded onto the state before it, as the
+    pages' client does (and must apply: its seq follows that state's)."""
+    messages = sio.get_received(NS)
+    for m in messages:
+        if m["name"] == "state":
+            _LAST[id(sio)] = m["args"][0]
+        elif m["name"] == "delta":
+            base, delta = _LAST[id(sio)], m["args"][0]
+            assert delta["seq"] == base["seq"] + 1
+            m["folded"] = _LAST[id(sio)] = {**base, **delta}
+    return messages
+
+
 def states(sio):
-    return [m["args"][0] for m in sio.get_received(NS) if m["name"] == "state"]
+    return [m.get("folded") or m["args"][0] for m in _received(sio) if m["name"] in ("state", "delta")]
 
 
 def refusals(sio):
-    return [m["args"][0]["error"] for m in sio.get_received(NS) if m["name"] == "refused"]
+    return [m["args"][0]["error"] for m in _received(sio) if m["name"] == "refused"]
 
 
 def _log_count(app) -> tuple[int, int]:
@@ -93,6 +114,36 @@ def test_a_team_pressing_for_another_team_is_refused_and_logged(app, final):
     t.emit("press", {"csrf": token, "team": final["teams"][0]}, namespace=NS)  # its own press is accepted
     assert states(t)[-1]["answering"] == final["teams"][0]
     assert _log_count(app)[0] == before[0] + 1
+
+
+def test_a_press_reaches_teams_and_screens_as_one_small_delta(app, final):
+    h, htoken = host(app, final)
+    for kind in ("begin",) + ("open", "show", "judge", "reveal") * 3 + ("open", "show", "start"):
+        h.emit("act", {"csrf": htoken, "kind": kind, "data": {"correct": True} if kind == "judge" else {}}, namespace=NS)
+    t, token = team(app, final, 0)
+    s = screen(app, final)
+    states(h), states(t), states(s)
+    t.emit("press", {"csrf": token, "team": final["teams"][0]}, namespace=NS)
+    for sio in (t, s):
+        [message] = sio.get_received(NS)
+        assert message["name"] == "delta"
+        delta = message["args"][0]
+        assert set(delta) == set(final_live.PRESS_FIELDS)  # no question text, no answer key
+        assert delta["answering"] == final["teams"][0] and delta["presses"]["order"][0]["team"] == final["teams"][0]
+    host_state = states(h)[-1]
+    assert host_state["answering"] == final["teams"][0] and host_state["key"]["answer"] is not None
+
+
+def test_messages_are_stamped_when_read_before_any_handler_runs():
+    calls = []
+    eio = type("Eio", (), {"handlers": {"message": lambda sid, data: calls.append((sid, sockets._RECEIVED.get(sid)))}})()
+    server = type("Server", (), {"eio": eio})()
+    sockets.stamp_receipts(server)
+    sockets.stamp_receipts(server)  # once only
+    before = time.monotonic_ns()
+    eio.handlers["message"]("eio-1", '42/final,["press",{}]')
+    assert len(calls) == 1 and calls[0][0] == "eio-1" and before <= calls[0][1] <= time.monotonic_ns()
+    sockets._RECEIVED.pop("eio-1")
 
 
 @pytest.mark.parametrize("event, message, expected", [

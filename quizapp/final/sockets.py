@@ -9,10 +9,15 @@ Refused — told to the sender, written to the audit log, the state unchanged: a
 a valid CSRF token, a host action from anyone but the host, a team pressing (or choosing, or
 answering) for another team, a team or screen asking for the answer key.
 
-A press is timestamped with `time.monotonic_ns()` first thing in its handler, before any
-other work, so press order is receive order. Each accepted step is committed to the event log
-by quizapp.services.final_live before it is broadcast: the host room gets the host payload
-(with answers), the team and screen rooms the public one.
+A press is timestamped with `time.monotonic_ns()` when its frame has been read off the
+websocket — in the connection's reader, before Socket.IO decodes it and before Flask builds
+the request context (`stamp_receipts`) — so press order is receive order, whatever the handler
+waits for afterwards (the final's lock, the database, the GIL). Events of one connection are
+handled one after another in that reader (async_handlers=False), so the connection's last
+stamp is its current event's. Each accepted step is committed to the event log by
+quizapp.services.final_live before it is broadcast: the host room gets the host payload (with
+answers); teams and screens share one public room and get one emit: the public state, or for
+a press only the press delta (`final_live.press_delta`).
 """
 from __future__ import annotations
 
@@ -42,6 +47,34 @@ class Client:
 
 
 _CLIENTS: dict[str, Client] = {}
+_RECEIVED: dict[str, int] = {}  # engine.io sid → monotonic ns when its last message was read
+
+
+def stamp_receipts(server) -> None:
+    """Wrap the engine.io message handler of `server` (a socketio.Server) so that every message
+    is stamped as soon as it is read, before any decoding. Idempotent per server."""
+    eio = server.eio
+    handler = eio.handlers.get("message")
+    if handler is None or getattr(handler, "stamps", False):
+        return
+
+    def stamped(eio_sid, data):
+        _RECEIVED[eio_sid] = time.monotonic_ns()
+        return handler(eio_sid, data)
+
+    stamped.stamps = True
+    eio.handlers["message"] = stamped
+
+
+def _received_ns() -> int:
+    """When the current event's frame was read; now if it did not pass the stamping wrapper
+    (the Socket.IO test client calls the server directly)."""
+    try:
+        eio_sid = socketio.server.manager.eio_sid_from_sid(request.sid, NAMESPACE)
+    except (KeyError, AttributeError):
+        eio_sid = None
+    stamp = _RECEIVED.get(eio_sid) if eio_sid is not None else None
+    return stamp if stamp is not None else time.monotonic_ns()
 
 
 def _csrf_ok(token) -> bool:
@@ -105,6 +138,8 @@ def on_connect(auth=None):
         return False
     _CLIENTS[request.sid] = client
     join_room(f"{client.role}:{client.final_id}")
+    if client.role != "host":
+        join_room(f"public:{client.final_id}")
     emit("state", _payload_for(client))
     return True
 
@@ -112,14 +147,22 @@ def on_connect(auth=None):
 @socketio.on("disconnect", namespace=NAMESPACE)
 def on_disconnect(*_args):
     _CLIENTS.pop(request.sid, None)
+    try:
+        _RECEIVED.pop(socketio.server.manager.eio_sid_from_sid(request.sid, NAMESPACE), None)
+    except (KeyError, AttributeError):
+        pass
 
 
-def broadcast(final, state, info) -> None:
-    """Host room gets the answer key; teams and screens the public state."""
-    public = final_live.public_payload(final, state, info)
+def broadcast(final, state, info, kind: str = "") -> None:
+    """Teams and screens (one room, one emit) get the public state — for a press only the
+    press delta, before anything else, as it is what the hall waits for; the host the payload
+    with the answer key."""
+    room = f"public:{final.id}"
+    if kind == "press":
+        socketio.emit("delta", final_live.press_delta(final, state, info), to=room, namespace=NAMESPACE)
+    else:
+        socketio.emit("state", final_live.public_payload(final, state, info), to=room, namespace=NAMESPACE)
     socketio.emit("state", final_live.host_payload(final, state, info), to=f"host:{final.id}", namespace=NAMESPACE)
-    socketio.emit("state", public, to=f"team:{final.id}", namespace=NAMESPACE)
-    socketio.emit("state", public, to=f"screen:{final.id}", namespace=NAMESPACE)
 
 
 def _checked(message) -> tuple[Client, dict] | None:
@@ -144,7 +187,7 @@ def _step(client: Client, kind: str, data: dict, mono_ns: int | None = None) -> 
     except ServiceError as exc:
         emit("refused", {"error": str(exc)})  # out of order or not allowed by the rules: not an attack
         return
-    broadcast(final, state, info)
+    broadcast(final, state, info, kind)
 
 
 @socketio.on("act", namespace=NAMESPACE)
@@ -179,7 +222,7 @@ def _team_event(message, kind: str, fields: tuple[str, ...], mono_ns: int | None
 
 @socketio.on("press", namespace=NAMESPACE)
 def on_press(message=None):
-    received = time.monotonic_ns()  # first: press order is the server's receive order
+    received = _received_ns()  # press order is the server's receive order
     _team_event(message, "press", (), received)
 
 

@@ -189,6 +189,19 @@ def public_payload(final: Final, state: rules.State, info: dict) -> dict:
     }
 
 
+# What a press can change, so what the press delta carries (never a question's text or answer).
+PRESS_FIELDS = ("seq", "phase", "presses", "locked", "answering", "tied", "timer", "scores", "now")
+
+
+def press_delta(final: Final, state: rules.State, info: dict) -> dict:
+    """The part of the public payload a press changes: the lockout, who answers, the timer and
+    (after a false start) the scores. Sent to teams and big screens instead of the whole state:
+    500 screens decode a few hundred bytes each instead of the run of the final. A client applies
+    it only onto the state of seq − 1 (it asks for the whole state otherwise)."""
+    public = public_payload(final, state, info)
+    return {key: public[key] for key in PRESS_FIELDS}
+
+
 def host_payload(final: Final, state: rules.State, info: dict) -> dict:
     """The public payload plus the answer key, the run sheet, on-device answers and the buttons."""
     payload = public_payload(final, state, info)

@@ -48,12 +48,19 @@
     socket.on("connect", () => setStatus(true, "已连接"));
     socket.on("disconnect", () => setStatus(false, "连接中断，正在重连…"));
     socket.on("connect_error", () => setStatus(false, "连接中断，正在重连…"));
-    socket.on("state", state => {
+    function show(state) {
       offset = state.now - Date.now();
       latest = state;
       root.dataset.seq = state.seq;
       options.onState(state);
       tick();
+    }
+    socket.on("state", show);
+    // A press sends only what it changed (the lockout, who answers, the timer, the scores). It
+    // applies onto the state just before it; after a missed step the whole state is asked for.
+    socket.on("delta", delta => {
+      if (latest && delta.seq === latest.seq + 1) show(Object.assign({}, latest, delta));
+      else if (!latest || delta.seq > latest.seq) socket.emit("sync", {});
     });
     socket.on("refused", payload => {
       text("refused", payload && payload.error ? payload.error : "操作被拒绝");
