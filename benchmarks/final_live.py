@@ -106,12 +106,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, port: int, redis: str) -> subprocess.Popen:
+def start_server(url: str, port: int, redis: str, mode: str = "gevent") -> subprocess.Popen:
     env = dict(os.environ, QUIZAPP_DATABASE_URL=url, QUIZAPP_SECRET_KEY=SECRET)
     env.pop("QUIZAPP_REDIS_URL", None)
     if redis:
         env["QUIZAPP_REDIS_URL"] = redis
-    process = subprocess.Popen([sys.executable, "-m", "quizapp.cli", "run", "--port", str(port)], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "quizapp.cli", "run", "--port", str(port), "--mode", mode], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -150,6 +150,14 @@ class Device:
         self.first_press_at: float | None = None
         self.changed = asyncio.Event()
         self.sio.on("state", self._on_state, namespace="/final")
+        self.sio.on("delta", self._on_delta, namespace="/final")
+
+    async def _on_delta(self, delta):
+        """A press's delta onto the state before it, as the pages' client does (or ask again)."""
+        if self.state is not None and delta["seq"] == self.state["seq"] + 1:
+            await self._on_state({**self.state, **delta})
+        else:
+            await self.sio.emit("sync", {}, namespace="/final")
 
     async def _on_state(self, state):
         self.state = state
@@ -211,6 +219,14 @@ async def run(base: str, info: dict, audience: int, latency_trials: int, order_t
         """Screens still connected (a loaded machine may drop one on a missed ping; counted)."""
         return [d for d in devices if d.sio.connected]
 
+    loads = []
+
+    async def sample_load():
+        while True:
+            loads.append(os.getloadavg()[0])
+            await asyncio.sleep(5)
+
+    sampler = asyncio.create_task(sample_load())
     await act("begin")
     latencies, per_screen = [], []
     for trial in range(latency_trials):
@@ -243,9 +259,20 @@ async def run(base: str, info: dict, audience: int, latency_trials: int, order_t
         state = await host.until(lambda s: len(s["presses"]["order"]) == 2)
         correct += [p["team"] for p in state["presses"]["order"]] == [info["teams"][a], info["teams"][b]]
         await act("judge", {"correct": True}); await act("reveal")
+    sampler.cancel()
     for device in [host, *(d for d, _ in teams), *screens]:
         await device.sio.disconnect()
-    return {"latencies": latencies, "per_screen": per_screen, "correct": correct, "still": still}
+    return {"latencies": latencies, "per_screen": per_screen, "correct": correct, "still": still, "loads": loads}
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "quizapp", "benchmarks"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+    return head + ("+uncommitted" if dirty else "")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -258,13 +285,14 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--redis", default="", help="Redis URL: the server uses it as its message queue")
     parser.add_argument("--audience", type=int, default=500)
+    parser.add_argument("--mode", choices=("gevent", "threading"), default="gevent", help="the server's mode (quizapp run --mode)")
     parser.add_argument("--latency-trials", type=int, default=200)
     parser.add_argument("--order-trials", type=int, default=1000)
     args = parser.parse_args()
     url = database_url(args.db)
     info = seed(url, args.latency_trials + args.order_trials)
     port = free_port()
-    server = start_server(url, port, args.redis)
+    server = start_server(url, port, args.redis, args.mode)
     load = os.getloadavg()
     try:
         started = time.monotonic()
@@ -272,9 +300,10 @@ def main() -> None:
     finally:
         server.kill()
     lat = result["latencies"]
-    print(f"database {args.db}, message queue {'Redis' if args.redis else 'none'}, {TEAMS} teams, "
+    print(f"server mode {args.mode}, database {args.db}, message queue {'Redis' if args.redis else 'none'}, {TEAMS} teams, "
           f"{args.audience} big screens ({result['still']} still connected at the end), "
-          f"{time.monotonic() - started:.0f} s, load average before {load[0]:.1f}")
+          f"{time.monotonic() - started:.0f} s, load average before {load[0]:.1f}, during "
+          f"{min(result['loads']):.1f}–{max(result['loads']):.1f}, commit {commit()}")
     print(f"press → every big screen shows the lockout ({len(lat)} trials): p50 {statistics.median(lat):.1f} ms, "
           f"p99 {percentile(lat, 99):.1f} ms, max {max(lat):.1f} ms")
     print(f"press → one big screen ({len(result['per_screen'])} deliveries): p50 {statistics.median(result['per_screen']):.1f} ms, "
