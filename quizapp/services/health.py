@@ -9,13 +9,12 @@ points given to everyone say nothing about what people know. Paper-level figures
 median, SD, histogram, alpha) use the attempts' stored scores, which already follow the
 correction's rule (everyone gets the points, or the question leaves the total).
 
-Every sum over answers is a GROUP BY in the database (a 50,000 × 100 round is five million
-rows); Python only sees one row per unit × chapter, per question, per question × response
-and per attempt. The figures themselves come from quizapp.rules.statistics.
+Every sum over answers comes from one read of them as arrays summed with numpy
+(quizapp.services.health_scan; a 50,000 × 100 round is five million rows). The figures themselves come from quizapp.rules.statistics.
 
-A report is computed once (on the first request after publication, or by a job) and kept;
-`invalidate_reports()` marks every kept report stale after a correction, so the next read
-computes it again.
+A report is computed once per published round and after each correction, by the background
+job of quizapp.services.health_jobs (pages never compute it) and kept; `invalidate_reports()`
+marks every kept report stale after a correction, and the job computes it again.
 """
 from __future__ import annotations
 
@@ -95,10 +94,12 @@ def store_report(rounds: list[Round]) -> HealthReport:
     ids = sorted(r.id for r in rounds)
     parts = {f"{key}/items": {"items": payload.pop("items")}}
     by_topic = payload.pop("by_topic")
-    for doc in payload["docs"]:
-        prefix = doc["slug"] + "\t"
-        parts[f"{key}/doc/{doc['slug']}"] = {"by_topic": {
-            unit: {k: v for k, v in cells.items() if k.startswith(prefix)} for unit, cells in by_topic.items()}}
+    per_doc: dict = {doc["slug"]: defaultdict(dict) for doc in payload["docs"]}
+    for unit, cells in by_topic.items():
+        for column, value in cells.items():
+            per_doc[column.split("\t", 1)[0]][unit][column] = value
+    for slug, units in per_doc.items():
+        parts[f"{key}/doc/{slug}"] = {"by_topic": dict(units)}
     db.session.execute(delete(HealthReport).where(HealthReport.round_key.in_([key, *parts])))
     now = utcnow()
     report = HealthReport(round_key=key, round_ids=ids, payload=payload, stale=False, computed_at=now)
