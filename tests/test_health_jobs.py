@@ -75,7 +75,7 @@ def test_without_redis_the_job_runs_in_a_thread_and_the_page_then_shows_the_repo
 
 def void_through_the_page(app, client, rid: int, mode="drop"):
     with app.app_context():
-        shown = {i["id"] for i in health_jobs.kept_part([db.session.get(Round, rid)], "items")["items"]}
+        shown = {i["id"] for i in health.kept_part([db.session.get(Round, rid)], "items")["items"]}
         question_id = next(q.id for q in db.session.scalars(select(Question).order_by(Question.id)) if q.id in shown)
     token = csrf_from(client.get(f"/admin/questions/{question_id}").get_data(as_text=True))
     return client.post(f"/admin/questions/{question_id}/void", data={"csrf_token": token, "mode": mode,

@@ -138,7 +138,7 @@ def health_chapters():
     doc = query_choice("doc", slugs, slugs[0] if slugs else None)
     sort, descending = query_str("sort"), query_choice("dir", ("asc", "desc"), "asc") == "desc"
     group = query_str("group")
-    chapters = {**payload, "by_topic": health_jobs.kept_part(rounds, f"doc/{doc}").get("by_topic", {})}
+    chapters = {**payload, "by_topic": health.kept_part(rounds, f"doc/{doc}").get("by_topic", {})}
     cols, county, rows = health_views.heatmap(chapters, "topic", doc=doc, sort=sort, descending=descending, group=group)
     rows, pager = _page(rows)
     return render_template("organizer/health_chapters.html", **_context(
@@ -155,7 +155,7 @@ def health_items():
     if refusal:
         return refusal
     flagged = query_choice("flag", ("any", "key"))
-    items = health_jobs.kept_part(rounds, "items").get("items", [])
+    items = health.kept_part(rounds, "items").get("items", [])
     if flagged == "any":
         items = [i for i in items if i["flags"]]
     elif flagged == "key":
@@ -183,7 +183,7 @@ def health_missed():
         return refusal
     doc, topic = query_str("doc"), query_str("topic")
     if unit is None:
-        items = health_views.county_items(health_jobs.kept_part(rounds, "items").get("items", []), doc, topic)
+        items = health_views.county_items(health.kept_part(rounds, "items").get("items", []), doc, topic)
     else:
         items = health_views.unit_items(rounds, unit.id, doc, topic)
     return render_template("organizer/health_missed.html", **_context(
@@ -198,7 +198,7 @@ def health_outline():
     payload, refusal, report = load_report(rounds)
     if refusal:
         return refusal
-    county = health_jobs.kept_part(rounds, "items").get("items", []) if unit is None else None
+    county = health.kept_part(rounds, "items").get("items", []) if unit is None else None
     items = county if unit is None else health_views.unit_all_items(rounds, unit.id)
     articles = health_views.weakest_articles(items)
     missed = health_views.with_questions(
@@ -228,7 +228,7 @@ def health_export():
     _, refusal, loaded = load_report(rounds, fresh=True)
     if refusal:
         return refusal
-    data = report_workbook(rounds, health_jobs.kept_whole(rounds, loaded.report))
+    data = report_workbook(rounds, health.with_parts(rounds, loaded.report.payload))
     name = f"体检-{'、'.join(r.name for r in rounds)}.xlsx"
     fallback = f"health-{health.round_key(r.id for r in rounds).replace(',', '-')}.xlsx"
     disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -68,23 +68,28 @@ def get_report(rounds: list[Round], compute: bool = True) -> HealthReport | None
     return report
 
 
-def get_part(rounds: list[Round], part: str) -> dict:
-    """A kept part of the report ("items", or "doc/<slug>" for one document's chapters), which
-    pages read on their own so the heatmap page never parses the item table; {} if absent."""
-    get_report(rounds)
+def kept_part(rounds: list[Round], part: str) -> dict:
+    """A kept part of the report ("items", or "doc/<slug>" for one document's chapters) as it
+    is, never computed; pages read parts on their own so the heatmap page never parses the
+    item table. {} if absent."""
     row = db.session.scalar(select(HealthReport).filter_by(round_key=f"{round_key(r.id for r in rounds)}/{part}"))
     return row.payload if row is not None else {}
 
 
-def whole_report(rounds: list[Round]) -> dict:
-    """The main payload with its parts merged in (items and every document's chapters), for the export."""
-    payload = dict(get_report(rounds).payload)
-    payload["items"] = get_part(rounds, "items").get("items", [])
+def with_parts(rounds: list[Round], main: dict) -> dict:
+    """The main payload with its kept parts merged in (items and every document's chapters), for the export."""
+    payload = dict(main)
+    payload["items"] = kept_part(rounds, "items").get("items", [])
     payload["by_topic"] = defaultdict(dict)
     for doc in payload["docs"]:
-        for unit, cells in get_part(rounds, f"doc/{doc['slug']}").get("by_topic", {}).items():
+        for unit, cells in kept_part(rounds, f"doc/{doc['slug']}").get("by_topic", {}).items():
             payload["by_topic"][unit].update(cells)
     return payload
+
+
+def whole_report(rounds: list[Round]) -> dict:
+    """The whole report, computed first if needed (the CLI and tests; pages use the job)."""
+    return with_parts(rounds, get_report(rounds).payload)
 
 
 def store_report(rounds: list[Round]) -> HealthReport:

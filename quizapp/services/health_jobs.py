@@ -158,24 +158,3 @@ def after_correction(user_id: int | None = None) -> list[Job]:
         if job is not None:
             started.append(job)
     return started
-
-
-def kept_part(rounds: list[Round], part: str) -> dict:
-    """A kept part of the report ("items", "doc/<slug>") as it is, {} if absent — never computed
-    (health.get_part would compute a stale report inside the request)."""
-    row = db.session.scalar(select(HealthReport).filter_by(round_key=f"{health.round_key(r.id for r in rounds)}/{part}"))
-    return row.payload if row is not None else {}
-
-
-def kept_whole(rounds: list[Round], report: HealthReport) -> dict:
-    """The kept report with its parts merged in, for the export (health.whole_report without
-    computing)."""
-    from collections import defaultdict
-
-    payload = dict(report.payload)
-    payload["items"] = kept_part(rounds, "items").get("items", [])
-    payload["by_topic"] = defaultdict(dict)
-    for doc in payload["docs"]:
-        for unit, cells in kept_part(rounds, f"doc/{doc['slug']}").get("by_topic", {}).items():
-            payload["by_topic"][unit].update(cells)
-    return payload
