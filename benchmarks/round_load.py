@@ -256,6 +256,17 @@ def verify(url: str, people: list[Participant]) -> dict:
             "attempts_not_as_prepared": not_as_prepared}
 
 
+
+def paced_through_proxy(args, ports: tuple[int, int], bodies, connections: int) -> dict:
+    """wrk with one connection per participant thinking `save_interval` between saves, through
+    nginx on `ports` (harness.Proxy): the paced phase, for the floor and for the app alike."""
+    proxy = Proxy(*ports)
+    try:
+        return wrk_closed_loop(proxy.base, bodies, connections, args.answer_seconds,
+                               think_ms=args.save_interval * 1000, threads=2)
+    finally:
+        proxy.stop()
+
 async def floor_phases(args, url: str, http, ready: list[Participant], use_wrk: bool, paced: bool) -> dict:
     """The floor (benchmarks/floor_app.py, same gunicorn settings and database): closed loop
     like `capacity`, and with `paced` the same paced load as `answer_paced` (same nginx, the
@@ -269,12 +280,7 @@ async def floor_phases(args, url: str, http, ready: list[Participant], use_wrk: 
                       for p in ready for n in range(1, args.questions + 1)]
             result["floor"] = wrk_closed_loop(floor.base, bodies, args.connections, args.capacity_seconds)
             if paced:
-                proxy = Proxy(args.port + 1, args.port + 4)
-                try:
-                    result["floor_paced"] = wrk_closed_loop(proxy.base, bodies, len(ready), args.answer_seconds,
-                                                            think_ms=args.save_interval * 1000, threads=2)
-                finally:
-                    proxy.stop()
+                result["floor_paced"] = paced_through_proxy(args, (args.port + 1, args.port + 4), bodies, len(ready))
         else:
             floor_load = Load(floor.base, http)
 
@@ -363,12 +369,7 @@ async def run(args) -> dict:
                 # The measured realistic round: every participant a wrk connection that thinks
                 # between saves, through nginx as in production (see harness.Proxy).
                 bodies = save_requests(ready, rng)
-                proxy = Proxy(args.port + 2, args.port + 3)
-                try:
-                    result["answer_paced"] = wrk_closed_loop(proxy.base, bodies, len(ready), args.answer_seconds,
-                                                             think_ms=args.save_interval * 1000, threads=2)
-                finally:
-                    proxy.stop()
+                result["answer_paced"] = paced_through_proxy(args, (args.port + 2, args.port + 3), bodies, len(ready))
                 await asyncio.sleep(3)  # let saves still in flight land before the tracked answers
             # Then the Python client, which remembers each acknowledged answer for the check below.
             result["answer_open_loop"] = await answer_open_loop(load, people, args.save_interval, args.answer_seconds)
