@@ -90,7 +90,8 @@ def seed(url: str, slots: int) -> dict:
         form_teams(round_)
         db.session.commit()
         final = create_final(round_, {"required": {"count_per_team": 0}, "buzzer": {"count": 1, "press_seconds": 600},
-                                      "risk": {"count_per_team": 0}, "tiebreak": {"count": 0}}, seed="bench")
+                                      "risk": {"count_per_team": 0}, "tiebreak": {"count": 0},
+                                      "tiebreak_risk": {"count": 0}}, seed="bench")
         first = final.questions[0]
         for position in range(1, slots):  # the same question again: drawing is not what is measured
             final.questions.append(FinalQuestion(position=position, part="buzzer", question_id=first.question_id,

@@ -4,7 +4,8 @@ from __future__ import annotations
 from quizapp.extensions import db
 
 SMALL = {"required": {"count_per_team": 1}, "buzzer": {"count": 2}, "risk": {"count_per_team": 1},
-         "tiebreak": {"count": 2}}  # 10 questions: the sample bank has 12
+         "tiebreak": {"count": 1},  # 11 questions of the sample bank's 12 (one left for a swap)
+         "tiebreak_risk": {"count": 2, "types": ["single", "multiple", "judge", "fill"]}}
 UNITS = ("县纪委监委机关", "县委办公室", "县财政局")
 
 

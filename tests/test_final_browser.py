@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
 CONFIG = {"required": {"count_per_team": 1}, "buzzer": {"count": 2}, "risk": {"count_per_team": 1},
-          "tiebreak": {"count": 2}}
+          "tiebreak": {"count": 2}, "tiebreak_risk": {"count": 2, "types": ["single", "multiple", "judge", "fill"]}}
 
 
 def _free_port() -> int:
@@ -193,15 +193,39 @@ def test_a_whole_final_on_five_screens_survives_a_server_restart(app, build, bro
     assert left_before - (time.monotonic() - killed_at) - 2 <= left_after <= left_before
     assert abs(int(host.get_attribute("#timer", "data-left")) - left_after) <= 1
 
-    step(click("judge", "true")); step(click("reveal")); step(click("finish"))
-    assert screen.inner_text("#notice") == "冠军：" + team_names[C]
+    step(click("judge", "false")); step(click("reveal"))  # C wrong (no deduction in a 抢答 加赛): still tied
+    # 加赛 by extra 风险题 between the same two teams: each in turn chooses its value on its buzzer
+    host.check("input[name=tiebreak-mode][value=risk]")
+    step(lambda: host.click("#tiebreak"))
+    assert screen.inner_text("#tiebreak-line") == f"风险题加赛 · 第 1 轮：{team_names[B]}、{team_names[C]}"
+    step(click("open"))  # B's turn (the final's team order)
+    assert teams[B].locator("#risk-choice").is_visible() and teams[C].locator("#risk-choice").is_hidden()
+    assert teams[C].inner_text("#status-line") == "加赛风险题：其他队伍选择分值中"
+    assert teams[A].inner_text("#status-line") == "本轮加赛不含本队"
+    assert screen.inner_text("#notice") == f"请{team_names[B]}选择风险分值"
+    assert host.is_disabled("#steps button[data-kind=show]")
+    teams[B].screenshot(path=str(ARTIFACTS / "final-buzzer-tiebreak-risk-360.png"))
+    step(lambda: teams[B].get_by_role("button", name="20 分").click())
+    assert "加赛风险题 · " + team_names[B] + " · 20 分" in screen.inner_text("#q-title")
+    step(click("show"))
+    assert teams[B].inner_text("#status-line") == "请本队作答（风险分值 20 分）"
+    step(click("judge", "true")); step(click("reveal"))
+    step(click("open"))  # C's turn
+    assert teams[C].locator("#risk-choice").is_visible() and teams[B].locator("#risk-choice").is_hidden()
+    step(lambda: teams[C].get_by_role("button", name="10 分").click())
+    step(click("show")); step(click("judge", "false")); step(click("reveal"))
+    assert screen.inner_text("#tiebreak-line").startswith("风险题加赛结束：已分出胜负")
+    assert host.is_disabled("#steps button[data-kind=open]") and not host.is_disabled("#steps button[data-kind=finish]")
+    screen.screenshot(path=str(ARTIFACTS / "final-screen-tiebreak-risk-1920.png"))
+    step(click("finish"))
+    assert screen.inner_text("#notice") == "冠军：" + team_names[B]
     screen.screenshot(path=str(ARTIFACTS / "final-screen-finished-1920.png"))
     with app.app_context():
         from quizapp.services.results import unit_leaderboard
 
         rows = unit_leaderboard(db.session.get(Final, final_id).round)
         assert [(r.rank, r.name, r.value) for r in rows] == [
-            (1, team_names[C], 120.0), (2, team_names[B], 110.0), (3, team_names[A], 90.0)]
+            (1, team_names[B], 130.0), (2, team_names[C], 100.0), (3, team_names[A], 90.0)]
 
 
 def _team_id(app, final_id, index):

@@ -33,7 +33,7 @@ def _decision_round(build, app, larger_pool: bool = False) -> int:
 
 
 FORM = {"base_score": "100", "required_count": "1", "required_points": "10", "buzzer_count": "2", "buzzer_points": "10",
-        "penalty": "10", "risk_count": "1", "tiebreak_count": "2"}
+        "penalty": "10", "risk_count": "1", "tiebreak_count": "2", "tiebreak_risk_count": "2"}
 
 
 def test_an_organizer_creates_reviews_swaps_and_prints_a_final(app, build, client):
@@ -46,7 +46,8 @@ def test_an_organizer_creates_reviews_swaps_and_prints_a_final(app, build, clien
     with app.app_context():
         final = db.session.scalar(select(Final).filter_by(round_id=round_id))
         final_id, token, first = final.id, final.screen_token, final.questions[0].question_id
-        assert len(final.questions) == 10 and final.config["buzzer"]["false_start_penalty"] == 10
+        assert len(final.questions) == 12 and final.config["buzzer"]["false_start_penalty"] == 10
+        assert [q.part for q in final.questions][-2:] == ["tiebreak_risk"] * 2
     review = client.get(f"/admin/finals/{final_id}").get_data(as_text=True)
     assert f"/screen/{token}" in review and "换题" in review
     assert client.post(f"/admin/finals/{final_id}/swap/1").status_code == 400  # no CSRF token

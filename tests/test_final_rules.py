@@ -11,7 +11,8 @@ from quizapp.rules.final import (
 
 TEAMS = [11, 12, 13]
 SLOTS = ([{"part": "required", "team": t} for t in TEAMS] + [{"part": "buzzer", "team": None}] * 2
-         + [{"part": "risk", "team": t} for t in TEAMS] + [{"part": "tiebreak", "team": None}] * 2)
+         + [{"part": "risk", "team": t} for t in TEAMS] + [{"part": "tiebreak", "team": None}] * 2
+         + [{"part": "tiebreak_risk", "team": None}] * 2)
 
 
 class Host:
@@ -138,7 +139,8 @@ def _data(kind, team, flag, value, delta, reason):
     return {"press": {"team": team}, "choose": {"team": team, "value": value}, "judge": {"correct": flag},
             "adjust": {"team": team, "delta": delta, "reason": reason}, "settle": {"team": team},
             "answer": {"team": team, "response": "A"},
-            "tiebreak": {"teams": [team, TEAMS[0]] if flag else TEAMS[1:]}}.get(kind, {})
+            "tiebreak": {"teams": [team, TEAMS[0]] if flag else TEAMS[1:],
+                         "mode": "risk" if delta % 2 else "buzzer"}}.get(kind, {})
 
 
 def _run(specs, config=None):

@@ -27,8 +27,8 @@ def test_create_final_makes_team_logins_and_a_run_sheet(app, build, client):
         assert [ft.team.name for ft in final.teams] == ["县纪委监委机关代表队", "县委办公室代表队", "县财政局代表队"]
         assert {ft.user.role for ft in final.teams} == {"team"}
         parts = [q.part for q in final.questions]
-        assert parts == ["required"] * 3 + ["buzzer"] * 2 + ["risk"] * 3 + ["tiebreak"] * 2
-        assert len({q.question_id for q in final.questions}) == 10
+        assert parts == ["required"] * 3 + ["buzzer"] * 2 + ["risk"] * 3 + ["tiebreak"] + ["tiebreak_risk"] * 2
+        assert len({q.question_id for q in final.questions}) == 11
         assert all(q.question.type in final.config[q.part]["types"] for q in final.questions)
         assert [q.final_team_id for q in final.questions[:3]] == [ft.id for ft in final.teams]
         slip = final_service.slips(final)[0]
@@ -53,7 +53,7 @@ def test_questions_avoid_what_finalists_saw_earlier(app, build):
     from quizapp.models import Attempt, AttemptItem, Question
 
     small = {"required": {"count_per_team": 1}, "buzzer": {"count": 0}, "risk": {"count_per_team": 0},
-             "tiebreak": {"count": 1}}
+             "tiebreak": {"count": 1}, "tiebreak_risk": {"count": 0}}
     final_id = final_round(build, app, config=small)
     earlier_id = build.round(open_=False)
     with app.app_context():
@@ -140,7 +140,8 @@ def test_the_finished_final_is_the_rounds_team_ranking(app, build, ctx):
     from quizapp.services.results import export_table, unit_leaderboard
 
     final_id = final_round(build, app, config={"required": {"count_per_team": 1}, "buzzer": {"count": 0},
-                                                "risk": {"count_per_team": 0}, "tiebreak": {"count": 1}})
+                                                "risk": {"count_per_team": 0}, "tiebreak": {"count": 1},
+                                                "tiebreak_risk": {"count": 0}})
     a, b, c = team_ids(app, final_id)
     round_ = db.session.get(Final, final_id).round
     assert unit_leaderboard(round_)[0].value is None  # nothing played online or on stage yet

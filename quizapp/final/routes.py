@@ -32,7 +32,9 @@ class FinalForm(AppForm):
                                  validators=[InputRequired("请填写分值"), NumberRange(1, 100)])
     penalty = IntegerField("抢答犯规扣分", default=10, validators=[InputRequired("请填写扣分"), NumberRange(0, 100)])
     risk_count = IntegerField("每队风险题数", default=1, validators=[InputRequired("请填写题数"), NumberRange(0, 5)])
-    tiebreak_count = IntegerField("备用加赛题数", default=3, validators=[InputRequired("请填写题数"), NumberRange(1, 20)])
+    tiebreak_count = IntegerField("备用抢答加赛题数", default=3, validators=[InputRequired("请填写题数"), NumberRange(0, 20)])
+    tiebreak_risk_count = IntegerField("备用风险加赛题数", default=4,
+                                       validators=[InputRequired("请填写题数"), NumberRange(0, 20)])
 
     def config(self) -> dict:
         return {"base_score": self.base_score.data,
@@ -40,7 +42,8 @@ class FinalForm(AppForm):
                              "on_device": bool(self.on_device.data)},
                 "buzzer": {"count": self.buzzer_count.data, "points": self.buzzer_points.data,
                            "wrong_points": self.buzzer_points.data, "false_start_penalty": self.penalty.data},
-                "risk": {"count_per_team": self.risk_count.data}, "tiebreak": {"count": self.tiebreak_count.data}}
+                "risk": {"count_per_team": self.risk_count.data}, "tiebreak": {"count": self.tiebreak_count.data},
+                "tiebreak_risk": {"count": self.tiebreak_risk_count.data}}
 
 
 def _final_or_404(final_id: int) -> Final:

@@ -28,7 +28,7 @@ from .accounts import issue_initial_password, unseal_initial
 from .drawing import question_pool
 
 DEFAULT_TYPES = {"required": ["single", "judge"], "buzzer": ["single", "judge"], "risk": ["multiple", "single"],
-                 "tiebreak": ["judge", "single", "fill"]}
+                 "tiebreak": ["judge", "single", "fill"], "tiebreak_risk": ["multiple", "single", "fill"]}
 
 
 def default_config() -> dict:
@@ -79,13 +79,16 @@ def create_final(round_: Round, config: dict | None = None, seed: str | None = N
 
 
 def run_sheet(final: Final) -> list[tuple[str, FinalTeam | None]]:
-    """(part, team) of each slot: 必答 and 风险 in turns of every team, 抢答, then reserve 加赛 slots."""
+    """(part, team) of each slot: 必答 and 风险 in turns of every team, 抢答, then the reserve for
+    加赛: the 抢答 加赛's slots, then the 风险题 加赛's (their team is chosen when one is played:
+    quizapp.rules.final.tiebreak)."""
     config, teams = final.config, list(final.teams)
     slots: list[tuple[str, FinalTeam | None]] = []
     slots += [("required", t) for _ in range(int(config["required"]["count_per_team"])) for t in teams]
     slots += [("buzzer", None)] * int(config["buzzer"]["count"])
     slots += [("risk", t) for _ in range(int(config["risk"]["count_per_team"])) for t in teams]
     slots += [("tiebreak", None)] * int(config["tiebreak"]["count"])
+    slots += [("tiebreak_risk", None)] * int(config.get("tiebreak_risk", {}).get("count", 0))
     return slots
 
 
@@ -183,7 +186,7 @@ def mark_status(final: Final, state: rules.State) -> None:
 
 
 DEMO_CONFIG = {"required": {"count_per_team": 1}, "buzzer": {"count": 4}, "risk": {"count_per_team": 1},
-               "tiebreak": {"count": 2}}
+               "tiebreak": {"count": 2}, "tiebreak_risk": {"count": 4}}
 
 
 def create_demo_final(round_: Round) -> Final:

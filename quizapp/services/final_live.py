@@ -146,7 +146,8 @@ def _audit_summary(kind: str, data: dict, info: dict) -> str:
     if kind == "adjust":
         return f"{name(data.get('team'))} {data.get('delta'):+d} 分，理由：{data.get('reason')}"
     if kind == "tiebreak":
-        return "加赛：" + "、".join(name(t) for t in data.get("teams", []))
+        mode = rules.TIEBREAK_MODES.get(data.get("mode", "buzzer"), "加赛")
+        return f"{mode}：" + "、".join(name(t) for t in data.get("teams", []))
     return {"begin": "现场决赛开始", "finish": "现场决赛结束"}[kind]
 
 
@@ -169,7 +170,7 @@ def public_payload(final: Final, state: rules.State, info: dict) -> dict:
     if state.slot is not None:
         slot = info["slots"][state.slot]
         current = {"number": state.slot + 1, "part": slot["part"], "part_label": rules.PARTS[slot["part"]],
-                   "team": slot["team"], "type_label": slot["type_label"], "value": state.value}
+                   "team": state.turn, "type_label": slot["type_label"], "value": state.value}
         if state.phase not in ("idle", "announced"):
             current.update(stem=slot["stem"], options=slot["options"])
         if state.phase == "revealed":
@@ -182,11 +183,21 @@ def public_payload(final: Final, state: rules.State, info: dict) -> dict:
         "question": current, "scores": rows, "presses": _presses(state, info), "locked": state.locked,
         "answering": state.answering, "tied": state.tied, "result": state.result, "timer": state.timer,
         "tiebreak": state.tiebreak, "teams": list(info["teams"].values()), "now": epoch_ms(clock.now()),
-        "risk": {"values": state.config["risk"]["values"], "uses": state.config["risk"]["uses_per_value"],
-                 "used": {str(t): {str(v): n for v, n in used.items()} for t, used in state.risk_used.items()}},
+        "risk": _values(state, "risk"), "tiebreak_risk": _values(state, "tiebreak_risk"),
+        "tiebreak_mode": state.tiebreak_mode if state.tiebreak is not None else None,
+        "tiebreak_round": {"teams": state.tiebreak_round, "played": state.tiebreak_played,
+                           "number": state.tiebreak_rounds, "outcome": state.tiebreak_outcome},
         "on_device": bool(state.config["required"]["on_device"]),
         "answered": sorted(state.answers),
     }
+
+
+def _values(state: rules.State, part: str) -> dict:
+    """A 风险 part's values, how often each may be used and how often each team has used which."""
+    settings = state.config[part]
+    book = state.risk_used if part == "risk" else state.tiebreak_used
+    return {"values": settings["values"], "uses": settings["uses_per_value"],
+            "used": {str(t): {str(v): n for v, n in used.items()} for t, used in book.items()}}
 
 
 # What a press can change, so what the press delta carries (never a question's text or answer).

@@ -89,5 +89,26 @@
     return { socket: socket, send: send, latest: () => latest };
   }
 
-  window.FinalLive = { connect: connect, text: text, clear: clear, item: item, answerText: answerText, PHASES: PHASES, root: root };
+  const RISK_PARTS = ["risk", "tiebreak_risk"];
+
+  /* The values of the current 风险 part (regular or 加赛) that `team` may still choose. */
+  function riskValues(state, team) {
+    const q = state.question;
+    const book = q && q.part === "tiebreak_risk" ? state.tiebreak_risk : state.risk;
+    const used = book.used[String(team)] || {};
+    return book.values.map(v => ({ value: v, left: (used[String(v)] || 0) < book.uses }));
+  }
+
+  /* One line on the 加赛 under way, in words for the hall; "" when there is none. */
+  function tiebreakLine(state, name) {
+    if (!state.tiebreak) return "";
+    const teams = state.tiebreak.map(name).join("、");
+    if (state.tiebreak_mode !== "risk") return `抢答加赛：${teams}`;
+    const r = state.tiebreak_round;
+    if (r.outcome === "decided") return `风险题加赛结束：已分出胜负（${teams}）`;
+    if (r.outcome === "exhausted") return `风险题加赛：加赛题或分值已用完，仍有队伍同分`;
+    return `风险题加赛 · 第 ${r.number} 轮：${r.teams.map(name).join("、")}`;
+  }
+
+  window.FinalLive = { RISK_PARTS: RISK_PARTS, riskValues: riskValues, tiebreakLine: tiebreakLine, connect: connect, text: text, clear: clear, item: item, answerText: answerText, PHASES: PHASES, root: root };
 })();

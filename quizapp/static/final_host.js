@@ -32,23 +32,26 @@
     F.text("q-explanation", s.key ? "解析：" + s.key.explanation : "");
     F.text("q-source", s.key ? `出处：${s.key.source}　${s.key.basis}` : "");
     document.querySelectorAll("#steps button").forEach(b => { b.disabled = !s.allowed.includes(b.dataset.kind); });
-    renderRisk(s); renderSettle(s); renderPresses(s); renderScores(s);
+    renderRisk(s); renderTiebreak(s); renderSettle(s); renderPresses(s); renderScores(s);
   }
 
   function renderRisk(s) {
     const box = $("risk-choice");
-    const show = s.phase === "announced" && s.question && s.question.part === "risk" && !s.question.value;
+    const show = s.phase === "announced" && s.question && F.RISK_PARTS.includes(s.question.part) && !s.question.value;
     box.hidden = !show;
     const values = F.clear($("risk-values"));
     if (!show) return;
-    const used = s.risk.used[String(s.question.team)] || {};
-    s.risk.values.forEach(v => {
-      const b = F.item("button", `${v} 分`);
+    F.riskValues(s, s.question.team).forEach(({ value, left }) => {
+      const b = F.item("button", `${value} 分`);
       b.type = "button";
-      b.disabled = (used[String(v)] || 0) >= s.risk.uses;
-      b.addEventListener("click", () => act("choose", { team: s.question.team, value: v }));
+      b.disabled = !left;
+      b.addEventListener("click", () => act("choose", { team: s.question.team, value: value }));
       values.appendChild(b);
     });
+  }
+
+  function renderTiebreak(s) {
+    F.text("tiebreak-status", F.tiebreakLine(s, teamName));
   }
 
   function renderSettle(s) {
@@ -117,6 +120,7 @@
   });
   $("tiebreak").addEventListener("click", () => {
     const teams = Array.from(document.querySelectorAll("#tiebreak-teams input:checked")).map(i => Number(i.value));
-    act("tiebreak", { teams: teams });
+    const mode = document.querySelector("input[name=tiebreak-mode]:checked");
+    act("tiebreak", { teams: teams, mode: mode ? mode.value : "buzzer" });
   });
 })();

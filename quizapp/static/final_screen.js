@@ -11,9 +11,10 @@
   function render(s) {
     const q = s.question;
     F.text("q-title", s.status === "finished" ? "决赛结束" : q ? `第 ${q.number} 题 · ${q.part_label}${q.team ? " · " + name(s, q.team) : ""}${q.value ? " · " + q.value + " 分" : ""}` : (s.tiebreak ? "加赛" : "比赛即将开始"));
+    F.text("tiebreak-line", s.status === "finished" ? "" : F.tiebreakLine(s, id => name(s, id)));
     let notice = "";
     if (s.status === "finished") notice = `冠军：${s.scores.filter(r => r.rank === 1).map(r => r.name).join("、")}`;
-    else if (q && s.phase === "announced") notice = q.part === "risk" && !q.value ? `请${name(s, q.team)}选择风险分值` : "请听主持人读题";
+    else if (q && s.phase === "announced") notice = F.RISK_PARTS.includes(q.part) && !q.value ? `请${name(s, q.team)}选择风险分值` : "请听主持人读题";
     else if (s.phase === "shown" && q && (q.part === "buzzer" || q.part === "tiebreak")) notice = "请等主持人说「开始」后再抢答";
     else if (s.phase === "open") notice = "开始抢答！";
     else if (s.tied.length) notice = `抢答并列：${s.tied.map(t => name(s, t)).join("、")}，请主持人裁定`;

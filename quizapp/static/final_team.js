@@ -16,15 +16,19 @@
     const q = s.question;
     const buzzerPart = q && (q.part === "buzzer" || q.part === "tiebreak");
     const inTiebreak = !s.tiebreak || s.tiebreak.includes(me);
+    const riskTiebreak = s.tiebreak && s.tiebreak_mode === "risk";
     const pressed = s.presses.order.some(p => p.team === me) || s.locked.includes(me);
     $("press").disabled = !(buzzerPart && inTiebreak && !pressed && ["shown", "open", "answering"].includes(s.phase));
     let line = "等待主持人出题";
     if (s.status === "ready") line = "等待决赛开始";
     else if (s.status === "finished") line = "决赛已结束";
     else if (s.locked.includes(me)) line = "抢答犯规：本题已取消抢答资格";
-    else if (s.answering === me) line = "请本队作答";
+    else if (s.answering === me) line = q && q.value ? `请本队作答（风险分值 ${q.value} 分）` : "请本队作答";
     else if (s.tied.includes(me)) line = "抢答并列，等待主持人裁定";
-    else if (buzzerPart && !inTiebreak) line = "本轮加赛不含本队";
+    else if ((buzzerPart || riskTiebreak) && !inTiebreak) line = "本轮加赛不含本队";
+    else if (q && q.part === "tiebreak_risk" && q.team === me && s.phase === "announced") line = "加赛风险题：请本队选择分值";
+    else if (riskTiebreak && !s.tiebreak_round.outcome && !s.tiebreak_round.teams.includes(me)) line = "本轮加赛本队轮空（已与其他队伍分出先后）";
+    else if (q && q.part === "tiebreak_risk" && s.phase === "announced") line = "加赛风险题：其他队伍选择分值中";
     else if (s.phase === "open") line = "请抢答！";
     else if (q && s.phase === "announced") line = `第 ${q.number} 题 · ${q.part_label}`;
     else if (s.answering != null) line = "其他队伍答题中";
@@ -34,16 +38,15 @@
   }
 
   function renderRisk(s, q) {
-    const show = q && q.part === "risk" && q.team === me && s.phase === "announced" && !q.value;
+    const show = q && F.RISK_PARTS.includes(q.part) && q.team === me && s.phase === "announced" && !q.value;
     $("risk-choice").hidden = !show;
     const box = F.clear($("risk-values"));
     if (!show) return;
-    const used = s.risk.used[String(me)] || {};
-    s.risk.values.forEach(v => {
-      const b = F.item("button", `${v} 分`);
+    F.riskValues(s, me).forEach(({ value, left }) => {
+      const b = F.item("button", `${value} 分`);
       b.type = "button";
-      b.disabled = (used[String(v)] || 0) >= s.risk.uses;
-      b.addEventListener("click", () => live.send("choose", { team: me, value: v }));
+      b.disabled = !left;
+      b.addEventListener("click", () => live.send("choose", { team: me, value: value }));
       box.appendChild(b);
     });
   }
