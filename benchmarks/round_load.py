@@ -13,6 +13,8 @@ Phases, each measured on its own (requests/s, p50/p95/p99, errors):
   answer_paced  each participant a wrk connection, through nginx, saving every --save-interval
                 seconds on average; answer_open_loop: the same from the Python client (tracked)
   rush          every participant submits within the final 10 seconds
+  submit_capacity  with --trickle, the trickle's attempts submitted back to back by --connections
+                clients (a closed loop like the floor's: the rush offers at most about 200/s)
   logins        --logins sign-ins through the login form, with the production password hash
 `versus_floor` states each target as measured / floor / ratio against this run's floor.
 Afterwards the database is checked: every acknowledged answer stored (0 missing), every attempt
@@ -38,6 +40,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.harness import (ROOT, SECRET, USER_AGENT, Participant, Proxy, Server, database_url, seed,  # noqa: E402
                                 summary)
+from benchmarks.round_checks import logins, verify  # noqa: E402,F401  (also imported from here)
+from benchmarks.spy import PhaseProfile  # noqa: E402
 from benchmarks.wrk_load import WRK_REPORT, _ms, wrk_closed_loop  # noqa: E402,F401  (also imported from here)
 
 SECTIONS = [{"type": "single", "count": 20}, {"type": "multiple", "count": 10},
@@ -196,65 +200,29 @@ async def rush(load: Load, people: list[Participant], window: float) -> dict:
     return summary(latencies, errors, time.perf_counter() - begin)
 
 
-async def logins(base: str, count: int, concurrency: int) -> dict:
-    """Real sign-ins through the form (GET /login for the CSRF token, POST it back)."""
-    latencies, errors = [], 0
+async def submit_closed_loop(load: Load, people: list[Participant], connections: int) -> dict:
+    """`connections` clients submitting these people's attempts back to back, each attempt once:
+    the server's submission capacity, a closed loop like the floor's (the rush itself offers at
+    most 2,000 in 10 s, about 200/s, which a fast floor's 0.3 can exceed)."""
+    queue, latencies, errors = [p for p in people if p.attempt_id], [], 0
     begin = time.perf_counter()
-    semaphore = asyncio.Semaphore(concurrency)
 
-    async def one(n: int) -> None:
+    async def worker() -> None:
         nonlocal errors
-        async with semaphore, aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            async with http.get(base + "/login") as page:
-                token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', await page.text()).group(1)
-            started = time.perf_counter()
-            async with http.post(base + "/login", data={"username": f"B{n:06d}", "password": "bench-password-1",
-                                                        "csrf_token": token}, allow_redirects=False) as reply:
-                if reply.status == 302 and "/lobby" in reply.headers.get("Location", ""):
-                    latencies.append(time.perf_counter() - started)
-                else:
-                    errors += 1
-    await asyncio.gather(*(one(n) for n in range(count)))
-    return summary(latencies, errors, time.perf_counter() - begin)
-
-
-def verify(url: str, people: list[Participant]) -> dict:
-    """Every acknowledged answer stored as acknowledged; every attempt finalized; and every
-    paper drawn once: one attempt per participant, each with exactly the items of the paper
-    prepared for that participant when the round opened."""
-    from sqlalchemy import func, select
-
-    from quizapp import create_app
-    from quizapp.extensions import db
-    from quizapp.models import Attempt, AttemptItem, PreparedPaper
-    from quizapp.services.attempts import to_bank_response
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "verify-only-0123456789"})
-    missing = checked = 0
-    with app.app_context():
-        for person in people:
-            if not person.acked:
+        while queue:
+            person = queue.pop()
+            try:
+                status, took, _, location = await load.call(person, "POST", f"/attempts/{person.attempt_id}/submit",
+                                                            data={"csrf_token": person.csrf})
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                errors += 1
                 continue
-            items = {i.position: i for i in db.session.scalars(
-                select(AttemptItem).where(AttemptItem.attempt_id == person.attempt_id))}
-            for position, value in person.acked.items():
-                item = items[position]
-                checked += 1
-                if item.response != to_bank_response(item.question, item.option_order, value):
-                    missing += 1
-        unfinalized = db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.status == "in_progress"))
-        attempts = db.session.scalar(select(func.count()).select_from(Attempt))
-        prepared = {p.user_id: [q for q, _ in p.items] for p in db.session.scalars(select(PreparedPaper))}
-        drawn = {}
-        for user_id, question_id in db.session.execute(
-                select(Attempt.user_id, AttemptItem.question_id).join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
-                .order_by(Attempt.user_id, AttemptItem.position)):
-            drawn.setdefault(user_id, []).append(question_id)
-        not_as_prepared = sum(drawn.get(p.user_id) != prepared.get(p.user_id) for p in people)
-    return {"acknowledged_answers_checked": checked, "acknowledged_answers_missing": missing,
-            "attempts": attempts, "attempts_unfinalized": unfinalized, "papers_prepared": len(prepared),
-            "attempts_not_as_prepared": not_as_prepared}
-
+            if status == 302 and location.endswith("/result"):
+                latencies.append(took)
+            else:
+                errors += 1
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return summary(latencies, errors, time.perf_counter() - begin)
 
 
 def paced_through_proxy(args, ports: tuple[int, int], bodies, connections: int) -> dict:
@@ -300,12 +268,15 @@ async def floor_phases(args, url: str, http, ready: list[Participant], use_wrk: 
 def versus_floor(result: dict) -> dict:
     """Issue 13's figures as measured / floor / ratio, each against the floor of this run:
     participants started per second in the spike (target ratio ≥ 0.3), autosave capacity,
-    rush submissions per second (≥ 0.3), and paced answering p99 against the paced floor's
-    p99 (≤ 1.5)."""
+    rush submissions per second (≥ 0.3), with --trickle the closed-loop submission capacity
+    (the trickle's attempts, `submit_closed_loop`), and paced answering p99 against the paced
+    floor's p99 (≤ 1.5)."""
     floor = result["floor"]["rps"]
     rows = {"spike_participants_per_s": (result["spike"]["start"]["rps"], floor),
             "capacity_rps": (result["capacity"]["rps"], floor),
             "rush_submissions_per_s": (result["rush"]["rps"], floor)}
+    if "submit_capacity" in result:
+        rows["submit_capacity_per_s"] = (result["submit_capacity"]["rps"], floor)
     if "answer_paced" in result and "floor_paced" in result:
         rows["paced_p99_ms"] = (result["answer_paced"]["p99_ms"], result["floor_paced"]["p99_ms"])
     return {name: {"measured": m, "floor": f, "ratio": round(m / f, 3) if f else None} for name, (m, f) in rows.items()}
@@ -344,9 +315,12 @@ async def run(args) -> dict:
                                          cookie_jar=aiohttp.DummyCookieJar()) as http:
             load = Load(server.base, http)
             await warm(load, everyone, args.workers)
-            result["spike"] = await spike(load, people, round_id, args.spike_window)
+            profile = getattr(args, "profile_dir", None)  # py-spy on the workers (benchmarks.spy)
+            with PhaseProfile(server, profile, "spike", args.spike_window + 12):
+                result["spike"] = await spike(load, people, round_id, args.spike_window)
             if late:  # the lobby opened early: these people press 开始 over a minute, not at once
-                result["trickle"] = await spike(load, late, round_id, args.trickle_seconds)
+                with PhaseProfile(server, profile, "trickle", args.trickle_seconds):
+                    result["trickle"] = await spike(load, late, round_id, args.trickle_seconds)
             result["quiz_page_bytes"] = await page_weight(load, people[0])
             ready = [p for p in people if p.attempt_id]
             rng = random.Random(1)
@@ -373,9 +347,10 @@ async def run(args) -> dict:
                 await asyncio.sleep(3)  # let saves still in flight land before the tracked answers
             # Then the Python client, which remembers each acknowledged answer for the check below.
             result["answer_open_loop"] = await answer_open_loop(load, people, args.save_interval, args.answer_seconds)
-            result["rush"] = await rush(load, people, args.rush_window)
-            if late:  # not measured: their attempts must end finalized like everyone's
-                result["trickle_submissions"] = await rush(load, late, args.rush_window)
+            with PhaseProfile(server, profile, "rush", args.rush_window + 5):
+                result["rush"] = await rush(load, people, args.rush_window)
+            if late:  # their attempts end finalized like everyone's, as fast as the server takes them
+                result["submit_capacity"] = await submit_closed_loop(load, late, args.connections)
     finally:
         server.stop()
     result["capacity_vs_floor"] = round(result["capacity"]["rps"] / result["floor"]["rps"], 3) if result["floor"]["rps"] else None
@@ -406,6 +381,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="a request slower than this counts as an error")
     parser.add_argument("--python-client", action="store_true", help="measure capacity with the Python client, not wrk")
     parser.add_argument("--out", help="write the results as JSON here")
+    parser.add_argument("--profile-dir", help="py-spy the workers during spike, trickle and rush; raw stacks here")
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     result = {"commit": commit, **asyncio.run(run(args))}
@@ -415,6 +391,12 @@ def main() -> None:
         print(f"{name}: {row['measured']} / {row['floor']} / {row['ratio']}", file=sys.stderr)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
+    if args.profile_dir:
+        from benchmarks.spy import flame_summary
+        for phase in ("spike", "trickle", "rush"):
+            files = sorted(Path(args.profile_dir).glob(f"{phase}-*.txt"))
+            if files:
+                print(phase, json.dumps(flame_summary(files), ensure_ascii=False, indent=1), file=sys.stderr)
     verified = result["verify"]
     problems = (verified["acknowledged_answers_missing"] + verified["attempts_unfinalized"]
                 + verified["attempts_not_as_prepared"])

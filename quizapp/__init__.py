@@ -14,7 +14,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import access, validation, views_support
     from .auth.routes import bp as auth_bp
     from .config import load_config
-    from .extensions import csrf, db, limiter, login_manager, migrate, socketio
+    from .extensions import csrf, db, limiter, login_manager, migrate, ping_when_idle, socketio
     from .final import bp as final_bp
     from .organizer import bp as organizer_bp
     from .liaison.routes import bp as liaison_bp
@@ -27,6 +27,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     load_config(app, overrides)
     validation.init_app(app)  # the bounded URL converters must exist before blueprints add rules
     db.init_app(app)
+    with app.app_context():
+        ping_when_idle(db.engine)  # instead of pool_pre_ping (see there)
     migrate.init_app(app, db, directory=str(views_support.MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -27,7 +27,8 @@ class ConfigError(RuntimeError):
 
 
 DEFAULTS = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # No pool_pre_ping: quizapp.extensions.ping_when_idle tests only connections idle ≥ 10 s.
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

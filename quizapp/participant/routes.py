@@ -9,7 +9,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
 from .. import clock
-from ..access import participant_required, refusal_for, session_still_valid, session_user_id, session_version
+from ..access import participant_required, refusal_for, session_user_id, session_version
 from ..auth.forms import PostForm
 from ..auth.routes import home_for
 from ..extensions import db
@@ -64,15 +64,25 @@ def lobby():
 
 
 @bp.route("/rounds/<int:round_id>/start", methods=["POST"])
-@participant_required
 def start(round_id: int):
     """开始. An attempt started now answers with its quiz page at once (quiz.js then puts the
     attempt's own address in the address bar, so a reload or a bookmark asks for that page with
     GET and never posts again); any other attempt (resumed, a team's, drawn now) is 303 to its
-    page. Everyone presses 开始 at 9:00: one request instead of a redirect and a second one."""
-    round_ = db.get_or_404(Round, round_id)
+    page. Everyone presses 开始 at 9:00: one request instead of a redirect and a second one.
+
+    The signed-in participant, the round and their prepared paper are read in one query
+    (`starting.signed_in_start`, the session's checks included); only when that finds nothing
+    do the route's ordinary checks run (sign-in page, 403 for another role, 404)."""
+    signed_in, version = session_user_id(), session_version()
+    found = starting.signed_in_start(round_id, signed_in, version) if signed_in and version is not None else None
+    if found is None:
+        if (refusal := refusal_for("participant")) is not None:
+            return refusal
+        round_, user, paper = db.get_or_404(Round, round_id), current_user, None
+    else:
+        round_, user, paper = found
     try:
-        started = starting.start_here(round_, current_user, request.remote_addr, request.user_agent.string)
+        started = starting.start_here(round_, user, request.remote_addr, request.user_agent.string, paper)
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for("participant.lobby"))
@@ -155,10 +165,12 @@ def attempt_clock(attempt_id: int):
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
 def submit(attempt_id: int):
     """Everyone submits in the last minute, so the participant's own attempt is recognised
-    from the signed session without loading the user: its owner started it as a participant,
-    and roles never change. Anyone else (a team member, another person) gets the full checks."""
-    attempt = db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.round)])
-    if attempt is None or attempt.user_id != session_user_id() or not session_still_valid(attempt.user_id):
+    from the signed session without loading the user: the attempt, its round and the session's
+    checks in one query (`attempts.own_for_submit`). Anyone else (a team member, another
+    person, a session that has ended) gets the full checks."""
+    signed_in, version = session_user_id(), session_version()
+    attempt = attempt_service.own_for_submit(attempt_id, signed_in, version) if signed_in and version is not None else None
+    if attempt is None:
         if (refusal := refusal_for("participant")) is not None:
             return refusal
         attempt = own_attempt(attempt_id, finalize_expired=False)
