@@ -177,11 +177,11 @@ def compute_payload(rounds: list[Round]) -> dict:
         "county_topic": {k: [round(v[0], 4), v[1]] for k, v in county_topic.items()},
         "by_topic": dict(by_topic),
         "items": _items(sets),
-        "papers": [_paper(r, [s for s in sets.slots if s["rid"] == r.id]) for r in rounds],
+        "papers": [_paper(r, sets.scores[r.id], [s for s in sets.slots if s["rid"] == r.id]) for r in rounds],
         # Each unit's place among units per round (the leaderboard's rule), kept so a unit
         # report need not rank every unit of a 50,000-person round on each request.
         "standings": {str(r.id): {str(row.key): row.rank for row in unit_leaderboard(r)} for r in rounds},
-        "overall": _overall(rounds),
+        "overall": _overall(sets),
     }
 
 
@@ -225,32 +225,25 @@ def _units(rounds: list[Round]) -> list[dict]:
              "took_part": took.get(u.id, 0)} for u in units]
 
 
-def _counted_attempts(round_: Round):
-    return (Attempt.round_id == round_.id, Attempt.status != "in_progress", Attempt.invalidated_at.is_(None))
-
-
-def _paper(round_: Round, slots: list[dict]) -> dict:
+def _paper(round_: Round, scores: list[tuple[float, float]], slots: list[dict]) -> dict:
     """Paper figures of one round on percentage scores, and alpha by paper slots (positions):
     Σ over slots of the slot's score variance, against the variance of the totals, over the
-    same attempts (quizapp.rules.statistics explains why slots)."""
-    scores = db.session.execute(select(Attempt.score, Attempt.max_score).where(*_counted_attempts(round_))).all()
-    percentages = [100 * (s or 0) / m for s, m in scores if m]
+    same attempts (quizapp.rules.statistics explains why slots). `scores` are the counted
+    attempts' (score, max score), read by the scan."""
+    percentages = [100 * s / m for s, m in scores if m]
     stats = paper_statistics(percentages)
     n = len(scores)
     complete = [variance_from_sums(s["rows"], s["sp"], s["spp"]) for s in slots if s["rows"] == n]
-    alpha = alpha_from_variances(complete, population_variance([s or 0 for s, _ in scores])) if n > 1 else None
+    alpha = alpha_from_variances(complete, population_variance([s for s, _ in scores])) if n > 1 else None
     result = {"id": round_.id, "name": round_.name, "n": n, "alpha": alpha, "slots": len(complete)}
     if stats:
         result.update(mean=stats.mean, median=stats.median, sd=stats.sd, histogram=stats.histogram)
     return result
 
 
-def _overall(rounds: list[Round]) -> dict:
+def _overall(sets: Scan) -> dict:
     """The rounds' percentage scores together (one histogram for several rounds)."""
-    percentages = []
-    for round_ in rounds:
-        percentages += [100 * (s or 0) / m for s, m in db.session.execute(
-            select(Attempt.score, Attempt.max_score).where(*_counted_attempts(round_))) if m]
+    percentages = [100 * s / m for scores in sets.scores.values() for s, m in scores if m]
     stats = paper_statistics(percentages)
     if stats is None:
         return {"n": 0}

@@ -14,6 +14,7 @@ What the scan returns (`Scan`):
              (facility, discrimination and the exactly sorted pairing of the efficiency)
   responses  question → [(response, count)]                       → option shares, wrong answers
   slots      (round, position) → rows, Σpoints, Σpoints²           → Cronbach's alpha by slot
+  scores     round → (score, max score) of each counted attempt      → mean, median, SD, histogram
 
 x is the answer's points over its question's points in that round; r is the rest of the
 person's paper as a fraction of its maximum. Voided questions have no x (left out of
@@ -45,6 +46,7 @@ class Scan:
     items: dict[int, tuple[int, float, ItemSums]] = field(default_factory=dict)
     responses: dict[int, list[tuple[object, int]]] = field(default_factory=dict)
     slots: list[dict] = field(default_factory=list)                          # rid, pos, rows, sp, spp
+    scores: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # round → (score, max) per attempt
 
 
 def topic_keys():
@@ -186,7 +188,9 @@ def scan(rounds: list[Round]) -> Scan:
     rounds = sorted(rounds, key=lambda r: r.id)
     round_index = {r.id: i for i, r in enumerate(rounds)}
     attempts = _attempts(list(round_index))
-    out = Scan()
+    out = Scan(scores={r.id: [] for r in rounds})
+    for row in attempts.tolist():
+        out.scores[int(row[1])].append((row[3], row[4]))
     a_id = attempts[:, 0].astype(np.int64)
     answers, response_rows = _read(list(round_index), a_id.tolist())
     if not len(a_id) or not len(answers["a"]):
