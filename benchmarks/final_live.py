@@ -1,22 +1,34 @@
 """The live 决赛 under load: the socket server in its own process, 10 team devices and 500
-big-screen (audience) connections on loopback, python-socketio AsyncClients in this process.
+big-screen (audience) connections on loopback.
+
+The measuring side is kept out of the way: the 500 screens are light raw Engine.IO clients
+(benchmarks/final_live_clients.py: no Socket.IO client library, no decoding of what they
+receive) spread over --screen-processes processes with their own event loops; each stamps a
+frame with CLOCK_MONOTONIC (one clock for every process of the machine) as soon as it reads it.
+Team devices are raw clients of this process: a press is stamped just after its frame went to
+the kernel. The host is a python-socketio client (it needs the state). The server's own press
+stamp (the event's mono_ns, read back from the log) splits each figure into send → server
+read and server read → screens.
 
 1. Press-to-big-screen latency: a team presses → every connected big screen has received the
-   state showing the lockout (someone pressed). Per trial the time until the LAST of the 500
-   screens has it; p50/p99 over the trials (target p99 ≤ 100 ms).
-2. Fairness: two teams press 5 ms apart (which one first is random per trial); the server's
-   press order must put the earlier press first in every trial (target 1,000 of 1,000). The
-   audience is cut to 10 screens here, so that 1,000 questions × 7 steps do not take an hour.
+   message showing the lockout (someone pressed). Per trial the time until the LAST of the 500
+   screens has it; p50/p99 over the trials (target p99 ≤ 100 ms). A press is sent once every
+   device has received 开始 (as no hand presses sooner).
+2. Fairness: two teams press 5 ms apart (which one first is random per trial; the second frame
+   is sent 5 ms after the first one's send returned, by a busy wait); the server's press order
+   must put the earlier press first in every trial (target 1,000 of 1,000). The audience is cut
+   to --order-audience screens (default 10), so that 1,000 questions × 7 steps do not take an hour.
 
     python benchmarks/final_live.py --db sqlite [--audience 500] [--latency-trials 200] [--order-trials 1000]
     python benchmarks/final_live.py --db postgres --redis redis://127.0.0.1:6379/14
 
-Times include this client process's own work (510 clients on the same 2 cores as the server).
+All processes share the machine's cores with the server.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -148,7 +160,6 @@ class Device:
 
         self.sio = socketio.AsyncClient(reconnection=False)
         self.state: dict | None = None
-        self.first_press_at: float | None = None
         self.changed = asyncio.Event()
         self.sio.on("state", self._on_state, namespace="/final")
         self.sio.on("delta", self._on_delta, namespace="/final")
@@ -162,8 +173,6 @@ class Device:
 
     async def _on_state(self, state):
         self.state = state
-        if state["presses"]["order"] and self.first_press_at is None:
-            self.first_press_at = time.perf_counter()
         self.changed.set()
 
     async def connect(self, base: str, auth: dict, cookie: str = "", tries: int = 5):
@@ -191,20 +200,44 @@ class Device:
         return self.state
 
 
-async def run(base: str, info: dict, audience: int, latency_trials: int, order_trials: int) -> dict:
-    screens = []
-    for start in range(0, audience, 25):  # connect in batches, as a hall fills
-        batch = [Device() for _ in range(min(25, audience - start))]
-        await asyncio.gather(*(d.connect(base, {"screen": info["token"]}) for d in batch))
-        screens.extend(batch)
+async def run(base: str, info: dict, args) -> dict:
+    import multiprocessing
+
+    import aiohttp
+
+    from benchmarks.final_live_clients import Raw, screen_worker
+
+    loop = asyncio.get_running_loop()
+    context = multiprocessing.get_context("spawn")
+    workers = []
+    shares = [args.audience // args.screen_processes + (i < args.audience % args.screen_processes)
+              for i in range(args.screen_processes)]
+    for share in shares:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=screen_worker, args=(base, info["token"], share, theirs), daemon=True)
+        process.start()
+        workers.append((process, ours))
+
+    def ask(conn, command, arg=None):
+        if command is not None:
+            conn.send((command, arg))
+        if not conn.poll(120):
+            raise SystemExit(f"a screen process did not answer {command}")
+        return conn.recv()
+
+    async def each(command, arg=None):
+        return await asyncio.gather(*(loop.run_in_executor(None, ask, conn, command, arg) for _, conn in workers))
+
+    connected = sum(await each(None))
     host = Device()  # after the hall has filled: its connection is the fresh one
     cookie, host_csrf = await sign_in(None, base, "admin", ADMIN_PASSWORD, f"/admin/finals/{info['final']}/console")
     await host.connect(base, {"csrf": host_csrf, "final": info["final"]}, cookie)
+    session = aiohttp.ClientSession()
     teams = []
     for slip in info["slips"]:
         cookie, csrf = await sign_in(None, base, slip["username"], slip["password"], "/buzzer")
-        device = Device()
-        await device.connect(base, {"csrf": csrf}, cookie)
+        device = Raw(session, base, {"csrf": csrf}, cookie, record=False)
+        await device.connect()
         teams.append((device, csrf))
 
     async def act(kind, data=None):
@@ -212,13 +245,12 @@ async def run(base: str, info: dict, audience: int, latency_trials: int, order_t
         await host.sio.emit("act", {"csrf": host_csrf, "kind": kind, "data": data or {}}, namespace="/final")
         await host.until(lambda s: s["seq"] > seq)
 
-    async def caught_up(devices):
+    async def caught_up():
+        """Every screen and team device has received the host's last step."""
         seq = host.state["seq"]
-        await asyncio.gather(*(d.until(lambda s: s["seq"] >= seq, 30) for d in devices))
-
-    def live(devices):
-        """Screens still connected (a loaded machine may drop one on a missed ping; counted)."""
-        return [d for d in devices if d.sio.connected]
+        while any(d.seq < seq for d, _ in teams):
+            await asyncio.sleep(0.0005)
+        return sum(await each("wait", seq))
 
     loads = []
 
@@ -229,41 +261,63 @@ async def run(base: str, info: dict, audience: int, latency_trials: int, order_t
 
     sampler = asyncio.create_task(sample_load())
     await act("begin")
-    latencies, per_screen = [], []
-    for trial in range(latency_trials):
+    latency = []  # (press seq, sent ns, last screen ns, every screen's ns)
+    for trial in range(args.latency_trials):
         await act("open"); await act("show"); await act("start")
-        screens = live(screens)
-        await caught_up(screens)
-        for device in screens:
-            device.first_press_at = None
+        await caught_up()
         presser, csrf = teams[trial % TEAMS]
-        sent = time.perf_counter()
-        await presser.sio.emit("press", {"csrf": csrf, "team": info["teams"][trial % TEAMS]}, namespace="/final")
-        await asyncio.gather(*(d.until(lambda s: bool(s["presses"]["order"]), 30) for d in screens))
-        arrivals = [d.first_press_at - sent for d in screens]
-        latencies.append(max(arrivals) * 1000)
-        per_screen.extend(a * 1000 for a in arrivals)
+        seq = host.state["seq"] + 1
+        sent = await presser.send("press", {"csrf": csrf, "team": info["teams"][trial % TEAMS]})
+        receipts = [t for share in await each("receipts", seq) for t in share]
+        missing = sum(t is None for t in receipts)
+        await host.until(lambda s: s["seq"] >= seq)  # the host's next step must follow the press
+        receipts = [t for t in receipts if t is not None]
+        latency.append((seq, sent, max(receipts), receipts, missing))
         await act("judge", {"correct": True}); await act("reveal")
-        if (trial + 1) % 20 == 0:
-            print(f"latency trial {trial + 1}: last {latencies[-1]:.1f} ms", flush=True)
-    still = len(live(screens))
-    for device in screens[10:]:
-        await device.sio.disconnect()
-    screens = screens[:10]
-    correct, rng = 0, random.Random(5)
-    for trial in range(order_trials):
+        if (trial + 1) % 10 == 0:
+            print(f"latency trial {trial + 1}: last screen {(max(receipts) - sent) / 1e6:.1f} ms", flush=True)
+    still = sum(await each("wait", host.state["seq"]))
+    remaining = args.order_audience
+    for share, (_, conn) in zip(shares, workers):  # the first screens of each process, up to --order-audience
+        remaining -= await loop.run_in_executor(None, ask, conn, "keep", min(remaining, share))
+    order, rng = [], random.Random(5)
+    for trial in range(args.order_trials):
         await act("open"); await act("show"); await act("start")
+        await caught_up()
         a, b = rng.sample(range(TEAMS), 2)
-        await teams[a][0].sio.emit("press", {"csrf": teams[a][1], "team": info["teams"][a]}, namespace="/final")
-        await asyncio.sleep(0.005)
-        await teams[b][0].sio.emit("press", {"csrf": teams[b][1], "team": info["teams"][b]}, namespace="/final")
+        first = json.dumps(["press", {"csrf": teams[a][1], "team": info["teams"][a]}])
+        second = json.dumps(["press", {"csrf": teams[b][1], "team": info["teams"][b]}])
+        await teams[a][0].ws.send_str("42/final," + first)
+        sent_a = time.monotonic_ns()
+        while time.monotonic_ns() - sent_a < 5_000_000:  # a busy wait: asyncio.sleep may oversleep or wake late
+            pass
+        sent_b = time.monotonic_ns()
+        await teams[b][0].ws.send_str("42/final," + second)
         state = await host.until(lambda s: len(s["presses"]["order"]) == 2)
-        correct += [p["team"] for p in state["presses"]["order"]] == [info["teams"][a], info["teams"][b]]
+        got = [p["team"] for p in state["presses"]["order"]]
+        order.append((trial, info["teams"][a], info["teams"][b], sent_a, sent_b, got == [info["teams"][a], info["teams"][b]]))
         await act("judge", {"correct": True}); await act("reveal")
     sampler.cancel()
-    for device in [host, *(d for d, _ in teams), *screens]:
-        await device.sio.disconnect()
-    return {"latencies": latencies, "per_screen": per_screen, "correct": correct, "still": still, "loads": loads}
+    await each("stop")
+    for device, _ in teams:
+        await device.close()
+    await session.close()
+    await host.sio.disconnect()
+    for process, _ in workers:
+        process.join(10)
+    return {"latency": latency, "order": order, "still": still, "connected": connected, "loads": loads}
+
+
+def server_stamps(url: str, final_id: int) -> list[tuple[int, int, int]]:
+    """(seq, team, server monotonic ns) of every press in the final's log."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT seq, data, mono_ns FROM final_event WHERE final_id = :f AND kind = 'press' "
+                                       "ORDER BY seq"), {"f": final_id}).all()
+    engine.dispose()
+    return [(seq, (json.loads(data) if isinstance(data, str) else data)["team"], mono) for seq, data, mono in rows]
 
 
 def commit() -> str:
@@ -281,11 +335,17 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def _stats(values: list[float]) -> str:
+    return f"p50 {statistics.median(values):.1f} ms, p99 {percentile(values, 99):.1f} ms, max {max(values):.1f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--redis", default="", help="Redis URL: the server uses it as its message queue")
     parser.add_argument("--audience", type=int, default=500)
+    parser.add_argument("--screen-processes", type=int, default=4, help="processes the big screens are spread over")
+    parser.add_argument("--order-audience", type=int, default=10, help="screens kept for the ordering trials")
     parser.add_argument("--mode", choices=("gevent", "threading"), default="gevent", help="the server's mode (quizapp run --mode)")
     parser.add_argument("--latency-trials", type=int, default=200)
     parser.add_argument("--order-trials", type=int, default=1000)
@@ -297,19 +357,39 @@ def main() -> None:
     load = os.getloadavg()
     try:
         started = time.monotonic()
-        result = asyncio.run(run(f"http://127.0.0.1:{port}", info, args.audience, args.latency_trials, args.order_trials))
+        result = asyncio.run(run(f"http://127.0.0.1:{port}", info, args))
     finally:
         server.kill()
-    lat = result["latencies"]
+    stamps = {seq: (team, mono) for seq, team, mono in server_stamps(url, info["final"])}
+    lat = [(last - sent) / 1e6 for _, sent, last, _, _ in result["latency"]]
+    one = [(t - sent) / 1e6 for _, sent, _, receipts, _ in result["latency"] for t in receipts]
+    to_server = [(stamps[seq][1] - sent) / 1e6 for seq, sent, _, _, _ in result["latency"]]
+    from_server = [(last - stamps[seq][1]) / 1e6 for seq, _, last, _, _ in result["latency"]]
+    missing = sum(m for *_, m in result["latency"])
     print(f"server mode {args.mode}, database {args.db}, message queue {'Redis' if args.redis else 'none'}, {TEAMS} teams, "
-          f"{args.audience} big screens ({result['still']} still connected at the end), "
-          f"{time.monotonic() - started:.0f} s, load average before {load[0]:.1f}, during "
+          f"{result['connected']} big screens over {args.screen_processes} processes ({result['still']} still connected "
+          f"after the latency trials), {time.monotonic() - started:.0f} s, load average before {load[0]:.1f}, during "
           f"{min(result['loads']):.1f}–{max(result['loads']):.1f}, commit {commit()}")
-    print(f"press → every big screen shows the lockout ({len(lat)} trials): p50 {statistics.median(lat):.1f} ms, "
-          f"p99 {percentile(lat, 99):.1f} ms, max {max(lat):.1f} ms")
-    print(f"press → one big screen ({len(result['per_screen'])} deliveries): p50 {statistics.median(result['per_screen']):.1f} ms, "
-          f"p99 {percentile(result['per_screen'], 99):.1f} ms")
-    print(f"two presses 5 ms apart ordered correctly: {result['correct']} of {args.order_trials}")
+    print(f"press → every big screen has the lockout ({len(lat)} trials): {_stats(lat)}"
+          + (f" ({missing} screen receipts missing)" if missing else ""))
+    print(f"  of which press sent → server's receive stamp: {_stats(to_server)}; stamp → last screen: {_stats(from_server)}")
+    print(f"press → one big screen ({len(one)} deliveries): {_stats(one)}")
+    correct = sum(ok for *_, ok in result["order"])
+    gaps, wrong = [], []
+    by_seq = sorted(stamps.items())[len(result["latency"]):]  # the ordering trials' presses, two per trial
+    for (trial, a, b, sent_a, sent_b, ok), pair in zip(result["order"], zip(by_seq[0::2], by_seq[1::2])):
+        mono = {team: m for _, (team, m) in pair}
+        server_gap = (mono[b] - mono[a]) / 1e6
+        gaps.append(server_gap)
+        if not ok:
+            wrong.append(f"trial {trial}: sent {(sent_b - sent_a) / 1e6:.2f} ms apart, server stamps {server_gap:+.2f} ms, "
+                         f"first read {(min(mono.values()) - sent_a) / 1e6:.1f} ms after the first send")
+    sent_gaps = [(sb - sa) / 1e6 for _, _, _, sa, sb, _ in result["order"]]
+    print(f"two presses 5 ms apart ordered correctly: {correct} of {args.order_trials} "
+          f"(sent gaps {min(sent_gaps):.2f}–{max(sent_gaps):.2f} ms; the server's stamps {min(gaps):+.2f} to {max(gaps):+.2f} ms "
+          f"apart, p1 {percentile(gaps, 1):+.2f} ms)")
+    for line in wrong:
+        print("  misordered:", line)
 
 
 if __name__ == "__main__":

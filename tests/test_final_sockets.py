@@ -201,3 +201,24 @@ def test_only_organizers_teams_and_screens_connect(app, build, final):
     assert anonymous.get(f"/screen/{final['token']}").status_code == 200
     assert anonymous.get("/screen/wrong-token").status_code == 404
     assert anonymous.get("/buzzer").status_code == 302  # to the login page
+
+
+def test_a_host_step_reaches_screens_as_what_changed(app, final):
+    """After the first step, a host step sends teams and screens only the keys that changed (never
+    the answer before the reveal); folded onto the state before, it equals the whole state."""
+    h, htoken = host(app, final)
+    s = screen(app, final)
+    for kind in ("begin", "open"):
+        h.emit("act", {"csrf": htoken, "kind": kind, "data": {}}, namespace=NS)
+    states(s)
+    h.emit("act", {"csrf": htoken, "kind": "show", "data": {}}, namespace=NS)
+    [message] = s.get_received(NS)
+    assert message["name"] == "delta"
+    delta = message["args"][0]
+    assert {"seq", "now", "phase", "question"} <= set(delta) and not {"teams", "scores", "name"} & set(delta)
+    assert delta["question"]["stem"] and "answer" not in delta["question"]
+    folded = {**_LAST[id(s)], **delta}
+    fresh = screen(app, final)
+    whole = states(fresh)[-1]
+    folded.pop("now"), whole.pop("now")
+    assert folded == whole

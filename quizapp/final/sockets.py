@@ -16,8 +16,8 @@ waits for afterwards (the final's lock, the database, the GIL). Events of one co
 handled one after another in that reader (async_handlers=False), so the connection's last
 stamp is its current event's. Each accepted step is committed to the event log by
 quizapp.services.final_live before it is broadcast: the host room gets the host payload (with
-answers); teams and screens share one public room and get one emit: the public state, or for
-a press only the press delta (`final_live.press_delta`).
+answers); teams and screens share one public room and get one emit: what changed of the public
+state since the step before (`final_live.public_message`), or the whole state.
 """
 from __future__ import annotations
 
@@ -154,14 +154,11 @@ def on_disconnect(*_args):
 
 
 def broadcast(final, state, info, kind: str = "") -> None:
-    """Teams and screens (one room, one emit) get the public state — for a press only the
-    press delta, before anything else, as it is what the hall waits for; the host the payload
-    with the answer key."""
-    room = f"public:{final.id}"
-    if kind == "press":
-        socketio.emit("delta", final_live.press_delta(final, state, info), to=room, namespace=NAMESPACE)
-    else:
-        socketio.emit("state", final_live.public_payload(final, state, info), to=room, namespace=NAMESPACE)
+    """Teams and screens (one room, one emit) get what changed of the public state
+    (final_live.public_message: the press delta, a host step's changed keys, or the whole state),
+    before anything else, as it is what the hall waits for; the host the payload with the answer key."""
+    name, message = final_live.public_message(final, state, info, kind)
+    socketio.emit(name, message, to=f"public:{final.id}", namespace=NAMESPACE)
     socketio.emit("state", final_live.host_payload(final, state, info), to=f"host:{final.id}", namespace=NAMESPACE)
 
 

@@ -209,8 +209,31 @@ def press_delta(final: Final, state: rules.State, info: dict) -> dict:
     (after a false start) the scores. Sent to teams and big screens instead of the whole state:
     500 screens decode a few hundred bytes each instead of the run of the final. A client applies
     it only onto the state of seq − 1 (it asks for the whole state otherwise)."""
+    return public_message(final, state, info, "press")[1]
+
+
+# (final id, screen token) → the public payload of the last step this process broadcast.
+_PUBLIC: dict[tuple[int, str], dict] = {}
+
+
+def public_message(final: Final, state: rules.State, info: dict, kind: str) -> tuple[str, dict]:
+    """What teams and big screens are sent after step `kind`: ("delta", changes) or ("state",
+    the whole public payload). A press: always the press delta (PRESS_FIELDS). A host step: the
+    top-level keys of the public payload that differ from seq − 1's (plus seq and now) when this
+    process broadcast seq − 1 itself, else the whole state — so a delta is always relative to
+    exactly the state before it, whichever process of several sent that one. Either way nothing
+    outside the public payload: no answer before it is revealed."""
     public = public_payload(final, state, info)
-    return {key: public[key] for key in PRESS_FIELDS}
+    key = (final.id, final.screen_token)
+    previous = _PUBLIC.get(key)
+    if previous is None or previous["seq"] < public["seq"]:
+        _PUBLIC[key] = public
+    if kind == "press":
+        return "delta", {field: public[field] for field in PRESS_FIELDS}
+    if previous is not None and previous["seq"] == public["seq"] - 1:
+        return "delta", {field: value for field, value in public.items()
+                         if field in ("seq", "now") or previous.get(field) != value}
+    return "state", public
 
 
 def host_payload(final: Final, state: rules.State, info: dict) -> dict:
