@@ -128,3 +128,36 @@ def test_an_open_round_has_no_health_check(app, build):
         with pytest.raises(ServiceError):
             health.get_report([db.session.get(Round, round_id)])
     assert health.parse_round_ids("3,1,3") == [1, 3] and health.parse_round_ids("1,x") == []
+
+
+def test_the_scan_adds_up_the_same_over_any_split_of_the_answers(app, health_round, monkeypatch):
+    """The PostgreSQL scan sums the answers in parts (one per connection); any split by attempt
+    must give the figures of one part — the sorted pairing of the efficiency included."""
+    from quizapp.services import health_scan
+
+    with app.app_context():
+        rounds = [db.session.get(Round, health_round)]
+        whole = health_scan.scan(rounds)
+        db.session.rollback()
+        read = health_scan._read
+
+        def split_read(round_ids, attempt_ids, summed):
+            collected = []
+            read(round_ids, attempt_ids, lambda answers: collected.append(answers))
+            answers = collected[0]
+            parts = []
+            for low, high in ((0, attempt_ids[3]), (attempt_ids[3], attempt_ids[8]), (attempt_ids[8], 2**62)):
+                keep = (answers["a"] >= low) & (answers["a"] < high)
+                parts.append(summed({name: values[keep] for name, values in answers.items()}))
+            return parts, read(round_ids, attempt_ids, lambda answers: None)[1]
+
+        monkeypatch.setattr(health_scan, "_read", split_read)
+        split = health_scan.scan(rounds)
+    assert [c[:2] for c in split.cells] == [c[:2] for c in whole.cells]
+    assert [c[2] for c in split.cells] == pytest.approx([c[2] for c in whole.cells])
+    assert [c[3] for c in split.cells] == [c[3] for c in whole.cells]
+    assert split.items.keys() == whole.items.keys()
+    for question, (n, total, sums) in whole.items.items():
+        assert split.items[question][:2] == (n, pytest.approx(total))
+        assert list(vars(split.items[question][2]).values()) == pytest.approx(list(vars(sums).values()))
+    assert split.slots == whole.slots and split.scores == whole.scores

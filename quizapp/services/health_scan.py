@@ -5,8 +5,10 @@ joins and CASE expressions (tens of seconds on two cores, even on PostgreSQL wit
 aggregates); reading them once as four numbers each — attempt, question, position, points — and summing
 in numpy takes a few seconds. On PostgreSQL the rows come through `COPY … TO STDOUT (FORMAT
 BINARY)`, one row per attempt holding its answers as arrays, parsed by numpy (no Python
-object per answer), while a second connection, on the same snapshot, counts the responses
-per question (a GROUP BY the database runs on the other core); on SQLite both run in turn.
+object per answer), in two parts over two connections on one snapshot; each part is summed
+as soon as it has arrived, while the database still copies the other part and counts the
+responses per question (a GROUP BY on the other core). The sums of the parts add up; the
+sorted pairing of the efficiency merges the parts' sorted keys. On SQLite all runs in turn.
 
 What the scan returns (`Scan`):
   cells      (unit, topic key) → Σx, answers                        → the heatmaps
@@ -23,6 +25,7 @@ everything but the slots, which use the stored points as scored).
 from __future__ import annotations
 
 import json
+import queue
 import threading
 from dataclasses import dataclass, field
 
@@ -67,42 +70,48 @@ def _response_sql(round_ids: list[int]) -> str:
             f"WHERE attempt_id IN ({_counted(round_ids)}) GROUP BY question_id, CAST(response AS TEXT)")
 
 
-def _read(round_ids: list[int], attempt_ids: list[int]) -> tuple[dict[str, np.ndarray], list]:
-    """(every counted answer as the arrays of COLUMNS, [(question, response text, count)])."""
+def _read(round_ids: list[int], attempt_ids: list[int], summed) -> tuple[list[dict], list]:
+    """([summed(part) for each part of the counted answers], [(question, response text, count)]).
+    A part is the answers of a range of attempts as the arrays of COLUMNS; `summed` runs on
+    each part as soon as it has arrived, while the database still works on the rest."""
     connection = db.session.connection()
     if db.engine.dialect.name != "postgresql":
         raw = connection.connection.driver_connection
         rows = raw.execute(f"SELECT attempt_id, question_id, position, COALESCE(points, 0) FROM attempt_item "
                            f"WHERE attempt_id IN ({_counted(round_ids)})")
         records = np.fromiter(rows, dtype=np.dtype([("a", "i8"), ("q", "i8"), ("pos", "i8"), ("p", "f8")]))
-        return {name: records[name] for name in COLUMNS}, raw.execute(_response_sql(round_ids)).fetchall()
-    # Two server processes share the work, one per core: this connection copies the first
-    # ~60 % of the attempts; a second one, on the same snapshot, the rest and then counts
-    # the responses.
+        return [summed({name: records[name] for name in COLUMNS})], raw.execute(_response_sql(round_ids)).fetchall()
+    # Two server processes share the reading, one per core: this connection copies the first
+    # ~60 % of the attempts and sums them while a second one, on the same snapshot, copies the
+    # rest (handed over through `arrived`) and then counts the responses.
     cut = attempt_ids[int(len(attempt_ids) * 0.6)] if attempt_ids else 0
     snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar()
-    engine, other_part = db.engine, {}
+    engine, other_part, arrived = db.engine, {}, queue.Queue()
 
     def second_connection():
         try:
             with engine.connect() as other:
                 other.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
                 other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-                other_part["answers"] = _copy_answers(other.connection.driver_connection, round_ids, f">= {cut}")
+                arrived.put(_copy_answers(other.connection.driver_connection, round_ids, f">= {cut}"))
                 other_part["responses"] = other.execute(text(_response_sql(round_ids))).all()
         except Exception as error:  # re-raised in the caller's thread below
             other_part["error"] = error
+            arrived.put(None)
 
     worker = threading.Thread(target=second_connection, name="health-scan")
     worker.start()
+    parts = []
     try:
-        mine = _copy_answers(connection.connection.driver_connection, round_ids, f"< {cut}")
+        parts.append(summed(_copy_answers(connection.connection.driver_connection, round_ids, f"< {cut}")))
+        rest = arrived.get()
+        if rest is not None:
+            parts.append(summed(rest))
     finally:
         worker.join()
     if "error" in other_part:
         raise other_part["error"]
-    answers = {name: np.concatenate([mine[name], other_part["answers"][name]]) for name in COLUMNS}
-    return answers, other_part["responses"]
+    return parts, other_part["responses"]
 
 
 def _copy_answers(raw, round_ids: list[int], id_range: str) -> dict[str, np.ndarray]:
@@ -183,25 +192,36 @@ def _attempts(round_ids: list[int]) -> np.ndarray:
     return np.array(rows, dtype=np.float64).reshape(-1, 5)
 
 
+@dataclass
+class _Context:
+    """What each part of the answers is summed against: per counted attempt (in id order) its
+    id, round index, cell base (unit index × width), score and maximum; per question id its
+    type index, whether it counts and its topic key."""
+    a_id: np.ndarray
+    a_round: np.ndarray
+    a_cell: np.ndarray
+    a_score: np.ndarray
+    a_max: np.ndarray
+    q_type: np.ndarray
+    q_valid: np.ndarray
+    q_tk: np.ndarray
+    full_table: np.ndarray        # round index × type index → the question's points
+    cells: int                    # units × width
+
+
 def scan(rounds: list[Round]) -> Scan:
     """Read the rounds' counted answers once and sum them (see the module docstring)."""
     rounds = sorted(rounds, key=lambda r: r.id)
-    round_index = {r.id: i for i, r in enumerate(rounds)}
-    attempts = _attempts(list(round_index))
+    round_ids = [r.id for r in rounds]
+    attempts = _attempts(round_ids)
     out = Scan(scores={r.id: [] for r in rounds})
     for row in attempts.tolist():
         out.scores[int(row[1])].append((row[3], row[4]))
-    a_id = attempts[:, 0].astype(np.int64)
-    answers, response_rows = _read(list(round_index), a_id.tolist())
-    if not len(a_id) or not len(answers["a"]):
+    if not len(attempts):
         return out
-    a_round = np.searchsorted(np.array(sorted(round_index), dtype=np.int64), attempts[:, 1].astype(np.int64))
-    a_unit = attempts[:, 2].astype(np.int64)
-    a_score, a_max = attempts[:, 3], attempts[:, 4]
-
     numbered = topic_keys()
     questions = db.session.execute(select(numbered.c.id, numbered.c.type, numbered.c.void, numbered.c.tk)).all()
-    size = max(q.id for q in questions) + 1
+    size = max((q.id for q in questions), default=0) + 1
     q_type = np.zeros(size, dtype=np.int64)
     q_valid = np.zeros(size, dtype=bool)
     q_tk = np.zeros(size, dtype=np.int64)
@@ -209,31 +229,25 @@ def scan(rounds: list[Round]) -> Scan:
     for q in questions:
         q_type[q.id], q_valid[q.id], q_tk[q.id] = TYPES.index(q.type), q.void is None, q.tk
         types[q.id] = q.type
-    full_table = np.array([[scoring_rules(r).points_for(t) for t in TYPES] for r in rounds])
-
-    ai = np.searchsorted(a_id, answers["a"])
-    q = answers["q"].astype(np.intp)
-    p = answers["p"].astype(np.float64)
-    pos = answers["pos"].astype(np.intp)
-    # One round (the usual case) needs no per-answer round; all answers valid and with a rest
-    # (no voided question) need no masks: each skipped pass is a tenth of a second.
-    rnd = a_round[ai] if len(rounds) > 1 else None
-    full = full_table[rnd, q_type[q]] if rnd is not None else full_table[0][q_type[q]]
-    valid = q_valid[q] & (full > EPS)
-    all_valid = bool(valid.all())
-    x = p / full if all_valid else np.where(valid, p / np.where(full > EPS, full, 1.0), 0.0)
-    rest_max = a_max[ai] - full
-    has_rest = valid & (rest_max > EPS)
-    all_rest = bool(has_rest.all())
-    r = ((a_score[ai] - p) / rest_max if all_rest
-         else np.where(has_rest, (a_score[ai] - p) / np.where(rest_max > EPS, rest_max, 1.0), 0.0))
-
-    units, unit_index = np.unique(a_unit, return_inverse=True)   # per attempt: 50,000, not 5,000,000
-    keep = None if all_valid else valid
-    out.cells = _cells(units, unit_index[ai], q_tk[q], x, keep)
-    out.items = _item_sums(q, x, r, keep, None if all_rest else has_rest, size)
+    width = int(q_tk.max()) + 1
+    units, unit_index = np.unique(attempts[:, 2].astype(np.int64), return_inverse=True)
+    ctx = _Context(a_id=attempts[:, 0].astype(np.int64),
+                   a_round=np.searchsorted(np.array(round_ids, dtype=np.int64), attempts[:, 1].astype(np.int64)),
+                   a_cell=unit_index.astype(np.int64) * width, a_score=attempts[:, 3], a_max=attempts[:, 4],
+                   q_type=q_type, q_valid=q_valid, q_tk=q_tk,
+                   full_table=np.array([[scoring_rules(r).points_for(t) for t in TYPES] for r in rounds]),
+                   cells=len(units) * width)
+    parts, response_rows = _read(round_ids, ctx.a_id.tolist(), lambda answers: _sums(ctx, answers))
+    parts = [part for part in parts if part is not None]
+    if not parts:
+        return out
+    total = {key: sum(part[key] for part in parts) for key in ("cell_n", "cell_sx", "n", "sx")}
+    present = np.nonzero(total["cell_n"])[0]
+    out.cells = [(int(units[k // width]), int(k % width), float(total["cell_sx"][k]), int(total["cell_n"][k]))
+                 for k in present.tolist()]
+    out.items = _item_sums(total["n"], total["sx"], parts, size)
     out.responses = _responses(response_rows, q_valid, types)
-    out.slots = _slots(rnd, pos, p, rounds)
+    out.slots = _slots(parts, round_ids)
     return out
 
 
@@ -242,29 +256,52 @@ def _masked(mask, *arrays):
     return arrays if mask is None else tuple(a[mask] for a in arrays)
 
 
-def _cells(units: np.ndarray, unit_index: np.ndarray, tk: np.ndarray, x: np.ndarray, valid) -> list:
-    unit_index, tk, x = _masked(valid, unit_index, tk, x)
-    width = int(tk.max()) + 1
-    key = unit_index * width + tk
-    n = np.bincount(key)
-    sx = np.bincount(key, weights=x)
-    present = np.nonzero(n)[0]
-    return [(int(units[k // width]), int(k % width), float(sx[k]), int(n[k])) for k in present.tolist()]
+def _sums(ctx: _Context, answers: dict[str, np.ndarray]) -> dict | None:
+    """The additive sums of one part of the answers — any split by attempt adds up to the
+    same totals — and its sorted pairing keys (merged in _item_sums). None for no answers."""
+    if not len(answers["a"]):
+        return None
+    size = len(ctx.q_type)
+    ai = np.searchsorted(ctx.a_id, answers["a"])
+    q = answers["q"].astype(np.intp)
+    p = answers["p"].astype(np.float64)
+    pos = answers["pos"].astype(np.intp)
+    # One round (the usual case) needs no per-answer round; all answers valid and with a rest
+    # (no voided question) need no masks: each skipped pass is a tenth of a second.
+    rnd = ctx.a_round[ai] if len(ctx.full_table) > 1 else None
+    full = ctx.full_table[rnd, ctx.q_type[q]] if rnd is not None else ctx.full_table[0][ctx.q_type[q]]
+    valid = ctx.q_valid[q] & (full > EPS)
+    all_valid = bool(valid.all())
+    x = p / full if all_valid else np.where(valid, p / np.where(full > EPS, full, 1.0), 0.0)
+    rest_max = ctx.a_max[ai] - full
+    has_rest = valid & (rest_max > EPS)
+    all_rest = bool(has_rest.all())
+    r = ((ctx.a_score[ai] - p) / rest_max if all_rest
+         else np.where(has_rest, (ctx.a_score[ai] - p) / np.where(rest_max > EPS, rest_max, 1.0), 0.0))
+    keep = None if all_valid else valid
+    qv, xv, cell = _masked(keep, q, x, ctx.a_cell[ai] + ctx.q_tk[q])
+    out = {"cell_n": np.bincount(cell, minlength=ctx.cells), "cell_sx": np.bincount(cell, weights=xv, minlength=ctx.cells),
+           "n": np.bincount(qv, minlength=size), "sx": np.bincount(qv, weights=xv, minlength=size)}
+    qm, xm, rm = _masked(None if all_rest else has_rest, q, x, r)
+    out["rest"] = [np.bincount(qm, minlength=size)] + [np.bincount(qm, weights=w, minlength=size)
+                                                       for w in (xm, xm * xm, rm, rm * rm, xm * rm)]
+    # Sorting (question·2 + value) sorts the values within each question, since values lie in [0, 1].
+    out["kx"], out["kr"] = np.sort(qm * 2.0 + xm), np.sort(qm * 2.0 + rm)
+    rounds, slot_width = len(ctx.full_table), int(pos.max()) + 1
+    key = pos if rnd is None else rnd * slot_width + pos
+    out["slots"] = [np.bincount(key, weights=w, minlength=rounds * slot_width).reshape(rounds, slot_width)
+                    for w in (None, p, p * p)]
+    return out
 
 
-def _item_sums(q, x, r, valid, has_rest, size) -> dict:
+def _item_sums(n: np.ndarray, sx: np.ndarray, parts: list[dict], size: int) -> dict:
     """Per question: answers, Σx, and the sums of the answers that have a rest score — including
-    Σ x_(k)·r_(k) with both sorted within the question, which sorting (question·2 + value) gives
-    at once, since values lie in [0, 1]."""
-    qv, xv = _masked(valid, q, x)
-    n = np.bincount(qv, minlength=size)
-    sx = np.bincount(qv, weights=xv, minlength=size)
-    qm, xm, rm = _masked(has_rest, q, x, r)
-    sums = [np.bincount(qm, minlength=size)] + [np.bincount(qm, weights=w, minlength=size)
-                                                 for w in (xm, xm * xm, rm, rm * rm, xm * rm)]
-    qs = np.repeat(np.arange(size), sums[0].astype(np.int64))   # qm sorted, from its counts
-    xs = np.sort(qm * 2.0 + xm) - qs * 2.0
-    rs = np.sort(qm * 2.0 + rm) - qs * 2.0
+    Σ x_(k)·r_(k) with both sorted within the question: the parts' sorted keys merged (a stable
+    sort of sorted runs is a merge)."""
+    sums = [sum(part["rest"][i] for part in parts) for i in range(6)]
+    qs = np.repeat(np.arange(size), sums[0].astype(np.int64))
+    xs = np.sort(np.concatenate([part["kx"] for part in parts]), kind="stable") - qs * 2.0
+    rs = np.sort(np.concatenate([part["kr"] for part in parts]), kind="stable") - qs * 2.0
     paired = np.bincount(qs, weights=xs * rs, minlength=size)
     result = {}
     for question in np.nonzero(n)[0]:
@@ -286,12 +323,10 @@ def _responses(rows: list, valid: np.ndarray, types: dict) -> dict:
     return out
 
 
-def _slots(rnd, pos, p, rounds) -> list[dict]:
-    """Rows, Σpoints and Σpoints² per (round, position); rnd is None for one round."""
-    width = int(pos.max()) + 1
-    key = pos if rnd is None else rnd * width + pos
-    rows = np.bincount(key)
-    sp = np.bincount(key, weights=p)
-    spp = np.bincount(key, weights=p * p)
-    return [{"rid": rounds[k // width].id, "pos": int(k % width), "rows": int(rows[k]), "sp": float(sp[k]),
-             "spp": float(spp[k])} for k in np.nonzero(rows)[0]]
+def _slots(parts: list[dict], round_ids: list[int]) -> list[dict]:
+    """Rows, Σpoints and Σpoints² per (round, position), the parts' tables added up."""
+    width = max(part["slots"][0].shape[1] for part in parts)
+    rows, sp, spp = (sum(np.pad(part["slots"][i], ((0, 0), (0, width - part["slots"][i].shape[1]))) for part in parts)
+                     for i in range(3))
+    return [{"rid": round_ids[k], "pos": int(j), "rows": int(rows[k, j]), "sp": float(sp[k, j]),
+             "spp": float(spp[k, j])} for k, j in zip(*np.nonzero(rows))]
