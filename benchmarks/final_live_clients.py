@@ -95,7 +95,8 @@ async def _screens(base: str, token: str, count: int, conn) -> None:
     import aiohttp
 
     loop = asyncio.get_running_loop()
-    async with aiohttp.ClientSession() as session:
+    # the connector limits a session to 100 connections by default: every screen needs its own
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         screens: list[Raw] = []
         for start in range(0, count, 25):  # in batches, as a hall fills
             batch = [Raw(session, base, {"screen": token}) for _ in range(min(25, count - start))]
