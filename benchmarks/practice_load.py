@@ -293,6 +293,7 @@ def _joined(loops: list[dict]) -> dict:
     """Several wrk loops of equal length as one: requests, errors and seconds added, the mean
     of their rates, the worst p50 and p99 (wrk gives no merged distribution)."""
     return {"requests": sum(loop["requests"] for loop in loops), "errors": sum(loop["errors"] for loop in loops),
+            "repeats": sum(loop.get("repeats", 0) for loop in loops),
             "seconds": sum(loop["seconds"] for loop in loops),
             "rps": round(sum(loop["rps"] for loop in loops) / len(loops), 2), "p50_ms": max(loop["p50_ms"] for loop in loops),
             "p99_ms": max(loop["p99_ms"] for loop in loops)}
