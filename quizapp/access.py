@@ -77,17 +77,15 @@ def session_version() -> int | None:
     return value if isinstance(value, int) else None
 
 
-def session_still_valid(user_id: int) -> bool:
-    """For fast paths that skip loading the user: one narrow query for what load_user checks."""
-    from .extensions import db
-    from .models import User
-    from sqlalchemy import select
+def live_participant(version_param: str):
+    """SQL for what load_user accepts of a participant, for hot paths that check the session
+    inside their own query instead of loading the user: an active participant whose session
+    version equals the bound parameter `version_param` (the caller joins User)."""
+    from sqlalchemy import and_, bindparam
 
-    version = session_version()
-    if version is None:
-        return False
-    row = db.session.execute(select(User.active, User.session_version).where(User.id == user_id)).first()
-    return row is not None and row.active and row.session_version == version
+    from .models import User
+
+    return and_(User.role == "participant", User.active.is_(True), User.session_version == bindparam(version_param))
 
 
 def refusal_for(role: str):

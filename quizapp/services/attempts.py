@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
+from ..access import live_participant
 from ..extensions import db
 from ..models import Attempt, AttemptEvent, AttemptItem, Question, Round, User
 from ..papers import PoolQuestion
@@ -172,8 +173,7 @@ def _save_statements():
         # The session's checks (quizapp.access) inside the read: an active participant whose
         # session version is current — a disabled or signed-out person's save finds nothing.
         "read_owned": read.join(User, User.id == Attempt.user_id).where(
-            Attempt.user_id == bindparam("owner_id"), User.role == "participant", User.active.is_(True),
-            User.session_version == bindparam("owner_version")),
+            Attempt.user_id == bindparam("owner_id"), live_participant("owner_version")),
         "write": write_if(open_now),
         "write_device": write_if(open_now.where(Attempt.device_token == bindparam("b_device"))),
     }
@@ -228,7 +228,7 @@ def save_response(attempt: Attempt | int, position: int, raw, flagged: bool, dev
 _OWN_FOR_SUBMIT = (
     select(Attempt).options(joinedload(Attempt.round)).join(User, User.id == Attempt.user_id)
     .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"),
-           User.role == "participant", User.active.is_(True), User.session_version == bindparam("version"))
+           live_participant("version"))
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import and_, bindparam, case, func, select, update
 
 from .. import clock
+from ..access import live_participant
 from ..extensions import db
 from ..models import Question, User
 from ..models.practice import PracticeItem, PracticeMistake, PracticeSession
@@ -33,8 +34,7 @@ _READ = (
     .join(User, User.id == PracticeItem.user_id)
     .outerjoin(PracticeMistake, and_(PracticeMistake.user_id == PracticeItem.user_id, PracticeMistake.qid == Question.qid))
     .where(PracticeItem.session_id == bindparam("session_id"), PracticeItem.position == bindparam("position"),
-           PracticeItem.user_id == bindparam("owner_id"), User.role == "participant", User.active.is_(True),
-           User.session_version == bindparam("owner_version"))
+           PracticeItem.user_id == bindparam("owner_id"), live_participant("owner_version"))
 )
 _WRITE = (update(PracticeItem).where(PracticeItem.id == bindparam("b_id"), PracticeItem.answered_at.is_(None))
           .values(response=bindparam("b_response", type_=PracticeItem.response.type), correct=bindparam("b_correct"),

@@ -27,6 +27,7 @@ from sqlalchemy import JSON, Integer, String, Text, and_, bindparam, insert, sel
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
+from ..access import live_participant
 from ..extensions import db
 from ..models import Attempt, AttemptEvent, AttemptItem, PreparedPaper, Question, Round, User
 from . import ServiceError, entry
@@ -53,8 +54,7 @@ _PREPARED = (
 # paper and any attempt already started: three look-ups and the user load in one query.
 _SIGNED_IN = (
     select(Round, User, PreparedPaper.id.label("paper_id"), PreparedPaper.max_score, Attempt.id.label("attempt_id"))
-    .select_from(Round).join(User, and_(User.id == bindparam("user_id"), User.role == "participant", User.active.is_(True),
-                     User.session_version == bindparam("version")))
+    .select_from(Round).join(User, and_(User.id == bindparam("user_id"), live_participant("version")))
     .outerjoin(PreparedPaper, and_(PreparedPaper.round_id == Round.id, PreparedPaper.user_id == User.id))
     .outerjoin(Attempt, and_(Attempt.round_id == Round.id, Attempt.user_id == User.id))
     .where(Round.id == bindparam("round_id"))
