@@ -204,14 +204,6 @@ def _values(state: rules.State, part: str) -> dict:
 PRESS_FIELDS = ("seq", "phase", "presses", "locked", "answering", "tied", "timer", "scores", "now")
 
 
-def press_delta(final: Final, state: rules.State, info: dict) -> dict:
-    """The part of the public payload a press changes: the lockout, who answers, the timer and
-    (after a false start) the scores. Sent to teams and big screens instead of the whole state:
-    500 screens decode a few hundred bytes each instead of the run of the final. A client applies
-    it only onto the state of seq − 1 (it asks for the whole state otherwise)."""
-    return public_message(final, state, info, "press")[1]
-
-
 # (final id, screen token) → the public payload of the last step this process broadcast.
 _PUBLIC: dict[tuple[int, str], dict] = {}
 
